@@ -1,0 +1,49 @@
+"""Configuration comes only from environment variables; each has a development default.
+
+The README lists them all. Nothing here is read at import time, so tests and processes can set
+the environment first.
+"""
+import os
+
+DEFAULTS = {
+    "LARIS_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+    "LARIS_PG_URL": "postgresql://postgres@127.0.0.1:5432",
+    "LARIS_DB_PREFIX": "laris_",
+    "LARIS_LOG_LEVEL": "INFO",
+    "LARIS_OUTBOX_POLL_SECONDS": "1.0",
+    "LARIS_OUTBOX_RETENTION_DAYS": "7",
+    "LARIS_CONSUMER_MAX_ATTEMPTS": "5",
+    "LARIS_CONSUMER_RETRY_SECONDS": "0.2",
+    "LARIS_DB_POOL_SIZE": "12",
+}
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    if value not in (None, ""):
+        return value
+    return DEFAULTS.get(name, default)
+
+
+def env_float(name):
+    return float(env(name))
+
+
+def env_int(name):
+    return int(env(name))
+
+
+def amqp_uri():
+    return env("LARIS_AMQP_URI")
+
+
+def database_name(service):
+    return f"{env('LARIS_DB_PREFIX')}{service}"
+
+
+def database_url(service):
+    """``LARIS_<SERVICE>_DATABASE_URL``, else the service's own database on ``LARIS_PG_URL``."""
+    explicit = env(f"LARIS_{service.upper()}_DATABASE_URL")
+    if explicit:
+        return explicit
+    return f"{env('LARIS_PG_URL').rstrip('/')}/{database_name(service)}"

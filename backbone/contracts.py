@@ -1,0 +1,163 @@
+"""Event contracts: the envelope every event travels in, and one payload schema per
+(event type, version).
+
+The producer dumps through these schemas and every consumer loads through them, so a field
+cannot drift between services unnoticed. Adding an optional field keeps the version; removing
+or changing the meaning of one is a new version, published side by side until consumers move.
+"""
+import dataclasses
+import datetime as dt
+import uuid
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+KECAMATAN = ("klojen", "blimbing", "kedungkandang", "sukun", "lowokwaru")
+BUSINESS_KINDS = ("koperasi", "umkm")
+BUSINESS_STATUSES = ("pending", "verified", "rejected")
+ROLES = ("admin", "organizer", "vendor", "buyer")
+
+
+class InvalidEvent(Exception):
+    """A message that is not a valid event of a known contract; it can never succeed."""
+
+
+class EventEnvelope(Schema):
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    source = fields.String(required=True)
+    request_id = fields.String(load_default=None, allow_none=True)
+    payload = fields.Dict(required=True)
+
+
+# --- payloads -------------------------------------------------------------------------------
+
+class AccountCreatedV1(Schema):
+    account_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    locale = fields.String(load_default="id", dump_default="id")
+
+
+class BusinessFacts(Schema):
+    """What other services keep in their read models of a business."""
+    business_id = fields.String(required=True)
+    owner_account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(BUSINESS_KINDS))
+    sector = fields.String(required=True)
+    kecamatan = fields.String(required=True, validate=validate.OneOf(KECAMATAN))
+    status = fields.String(required=True, validate=validate.OneOf(BUSINESS_STATUSES))
+
+
+class BusinessRegisteredV1(BusinessFacts):
+    pass
+
+
+class BusinessVerifiedV1(BusinessFacts):
+    note = fields.String(load_default=None, allow_none=True)
+
+
+class BusinessRejectedV1(BusinessFacts):
+    note = fields.String(load_default=None, allow_none=True)
+
+
+class BusinessResubmittedV1(BusinessFacts):
+    pass
+
+
+class BusinessCertificationAddedV1(Schema):
+    business_id = fields.String(required=True)
+    certification_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    number = fields.String(required=True)
+    valid_until = fields.Date(required=True)
+
+
+class MarketReadinessPayload(Schema):
+    market = fields.String(required=True)
+    ready = fields.Boolean(required=True)
+    missing = fields.List(fields.String(), required=True)
+
+
+class BusinessExportReadinessChangedV1(Schema):
+    business_id = fields.String(required=True)
+    export_ready = fields.List(fields.String(), required=True)
+    markets = fields.List(fields.Nested(MarketReadinessPayload), required=True)
+
+
+CONTRACTS = {
+    ("account.created", 1): AccountCreatedV1,
+    ("business.registered", 1): BusinessRegisteredV1,
+    ("business.verified", 1): BusinessVerifiedV1,
+    ("business.rejected", 1): BusinessRejectedV1,
+    ("business.resubmitted", 1): BusinessResubmittedV1,
+    ("business.certification_added", 1): BusinessCertificationAddedV1,
+    ("business.export_readiness_changed", 1): BusinessExportReadinessChangedV1,
+}
+
+
+def latest_version(event_type):
+    versions = [version for (kind, version) in CONTRACTS if kind == event_type]
+    if not versions:
+        raise KeyError(f"no contract for event type {event_type!r}")
+    return max(versions)
+
+
+# --- events ---------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    event_id: uuid.UUID
+    event_type: str
+    version: int
+    occurred_at: dt.datetime
+    source: str
+    request_id: str | None
+    payload: dict
+
+    def to_message(self):
+        """The JSON-ready body that travels on the broker."""
+        return EventEnvelope().dump(dataclasses.asdict(self) | {
+            "payload": CONTRACTS[(self.event_type, self.version)]().dump(self.payload)})
+
+
+def new_event(event_type, payload, *, source, request_id=None, version=None, now=None):
+    """Build an event, validating the payload against its contract as the producer's own check."""
+    version = version or latest_version(event_type)
+    schema = CONTRACTS[(event_type, version)]()
+    try:
+        loaded = schema.load(schema.dump(payload))
+    except ValidationError as exc:
+        raise ValueError(f"{event_type} v{version} payload breaks its contract: {exc.messages}")
+    return Event(
+        event_id=uuid.uuid4(),
+        event_type=event_type,
+        version=version,
+        occurred_at=now or dt.datetime.now(dt.timezone.utc),
+        source=source,
+        request_id=request_id,
+        payload=loaded,
+    )
+
+
+def event_from_message(body):
+    """Validate a received body against the envelope and its payload's contract."""
+    if not isinstance(body, dict):
+        raise InvalidEvent(f"an event body is a JSON object, got {type(body).__name__}")
+    try:
+        envelope = EventEnvelope().load(body)
+    except ValidationError as exc:
+        raise InvalidEvent(f"bad envelope: {exc.messages}")
+    schema_class = CONTRACTS.get((envelope["event_type"], envelope["version"]))
+    if schema_class is None:
+        raise InvalidEvent(
+            f"no contract for {envelope['event_type']} v{envelope['version']}")
+    try:
+        payload = schema_class().load(envelope["payload"])
+    except ValidationError as exc:
+        raise InvalidEvent(f"payload breaks {envelope['event_type']} v{envelope['version']}: "
+                           f"{exc.messages}")
+    return Event(**(envelope | {"payload": payload}))

@@ -1,0 +1,225 @@
+"""PostgreSQL for a service: a small bounded connection pool, transactions that roll back unless
+they commit, events written to the outbox inside the same transaction, and the nameko
+dependency that hands each worker its own handle.
+
+Under ``nameko run`` eventlet has patched ``queue``/``threading`` and made psycopg2 green, so
+the same pool serves greenthreads there and real threads in scripts and tests.
+"""
+import contextlib
+import logging
+import queue
+import threading
+import time
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+from nameko.extensions import DependencyProvider
+
+from backbone import config, inbox, outbox
+from backbone.contracts import new_event
+from backbone.errors import BackendUnavailable
+
+log = logging.getLogger(__name__)
+psycopg2.extras.register_uuid()
+
+# A connection idle longer than this is pinged before use: after a database restart the
+# pool's sockets are dead, and a ping is cheaper than failing the user's request.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+class ConnectionPool:
+    def __init__(self, dsn, size):
+        self._dsn = dsn
+        self._idle = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextlib.contextmanager
+    def connection(self, timeout=30.0):
+        if not self._slots.acquire(timeout=timeout):
+            raise BackendUnavailable("no free database connection within %ss" % timeout)
+        conn = None
+        try:
+            conn = self._checkout()
+            yield conn
+        finally:
+            if conn is not None:
+                self._checkin(conn)
+            self._slots.release()
+
+    def close(self):
+        while True:
+            try:
+                conn, _ = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            conn.close()
+
+    def _checkout(self):
+        while True:
+            try:
+                conn, idle_since = self._idle.get_nowait()
+            except queue.Empty:
+                return self._connect()
+            if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS or _alive(conn):
+                return conn
+            conn.close()
+
+    def _connect(self):
+        try:
+            return psycopg2.connect(self._dsn)
+        except psycopg2.OperationalError as exc:
+            raise BackendUnavailable(str(exc).strip()) from exc
+
+    def _checkin(self, conn):
+        if conn.closed:
+            return
+        if conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            try:
+                conn.rollback()
+            except psycopg2.Error:
+                conn.close()
+                return
+        self._idle.put((conn, time.monotonic()))
+
+
+def _alive(conn):
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+        conn.rollback()
+        return True
+    except psycopg2.Error:
+        return False
+
+
+class Transaction:
+    """One database transaction: SQL through a dict cursor, and events for the outbox."""
+
+    def __init__(self, cursor, source, request_id):
+        self.cursor = cursor
+        self.source = source
+        self.request_id = request_id
+        self.events = []
+
+    def execute(self, sql, params=None):
+        self.cursor.execute(sql, params)
+        return self.cursor.rowcount
+
+    def one(self, sql, params=None):
+        self.cursor.execute(sql, params)
+        return self.cursor.fetchone()
+
+    def all(self, sql, params=None):
+        self.cursor.execute(sql, params)
+        return self.cursor.fetchall()
+
+    def emit(self, event_type, payload, version=None):
+        """Record an event as a fact of this transaction: it is published only if we commit."""
+        event = new_event(event_type, payload, source=self.source,
+                          request_id=self.request_id, version=version)
+        outbox.store(self, event)
+        self.events.append(event)
+        return event
+
+
+class Postgres:
+    """A service's database, usable from nameko workers, scripts and tests alike."""
+
+    def __init__(self, dsn, source, pool_size=None):
+        self.source = source
+        self.pool = ConnectionPool(dsn, pool_size or config.env_int("LARIS_DB_POOL_SIZE"))
+        self.on_events_committed = None
+
+    @contextlib.contextmanager
+    def transaction(self, request_id=None):
+        """Commit when the block ends normally; roll back on any exception."""
+        try:
+            with self.pool.connection() as conn:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+                    tx = Transaction(cursor, self.source, request_id)
+                    try:
+                        yield tx
+                        conn.commit()
+                    except BaseException:
+                        if not conn.closed:
+                            conn.rollback()
+                        raise
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            raise BackendUnavailable(str(exc).strip()) from exc
+        if tx.events and self.on_events_committed:
+            self.on_events_committed()
+
+    def apply_once(self, event, handler, effect, request_id=None):
+        """Run ``effect(tx, event)`` unless ``handler`` already handled this event.
+
+        The inbox row and the effect commit together, so a redelivered event, or two copies of
+        a consumer racing on one event, change nothing the second time. Returns whether the
+        effect ran.
+        """
+        with self.transaction(request_id=request_id or event.request_id) as tx:
+            if not inbox.claim(tx, event, handler):
+                log.info("duplicate event skipped", extra={
+                    "event_id": str(event.event_id), "event_type": event.event_type,
+                    "handler": handler})
+                return False
+            effect(tx, event)
+            return True
+
+    def close(self):
+        self.pool.close()
+
+
+class WorkerDatabase:
+    """What a nameko worker sees as ``self.db``: the service's database, bound to the
+    request id and entrypoint of the work at hand."""
+
+    def __init__(self, postgres, worker_ctx):
+        self._postgres = postgres
+        self._worker_ctx = worker_ctx
+
+    @property
+    def _request_id(self):
+        return self._worker_ctx.data.get("request_id")
+
+    def transaction(self):
+        return self._postgres.transaction(request_id=self._request_id)
+
+    def apply_once(self, event, effect):
+        handler = "{}.{}".format(self._worker_ctx.service_name,
+                                 self._worker_ctx.entrypoint.method_name)
+        return self._postgres.apply_once(event, handler, effect, self._request_id)
+
+
+class Database(DependencyProvider):
+    """The service's own PostgreSQL database, plus the relay that publishes its outbox.
+
+    Declare it once on a service class: ``db = Database()``.
+    """
+
+    def __init__(self, relay=True):
+        self.with_relay = relay
+        self.postgres = None
+        self.relay = None
+
+    def setup(self):
+        service = self.container.service_name
+        self.postgres = Postgres(config.database_url(service), source=service)
+        if self.with_relay:
+            self.relay = outbox.OutboxRelay(self.postgres, config.amqp_uri())
+            self.postgres.on_events_committed = self.relay.wake
+
+    def start(self):
+        if self.relay:
+            self.container.spawn_managed_thread(self.relay.run)
+
+    def stop(self):
+        if self.relay:
+            self.relay.stop()
+        self.postgres.close()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return WorkerDatabase(self.postgres, worker_ctx)

@@ -1,0 +1,61 @@
+"""One JSON line per log record, each carrying the request id of the work it belongs to."""
+import contextvars
+import logging
+import logging.config
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from backbone.config import env
+
+request_id_var = contextvars.ContextVar("request_id", default=None)
+service_var = contextvars.ContextVar("service", default=None)
+_process_service = {"name": None}
+
+
+class ContextFilter(logging.Filter):
+    """Stamps every record with the current request id and the service name."""
+
+    def filter(self, record):
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_id_var.get()
+        record.service = service_var.get() or _process_service["name"]
+        return True
+
+
+def json_formatter():
+    return JsonFormatter(
+        "%(levelname)s %(service)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="ts",
+    )
+
+
+def logging_config(level=None):
+    """A ``dictConfig`` mapping; nameko's ``LOGGING`` setting and gunicorn's use the same one."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": ContextFilter}},
+        "formatters": {"json": {"()": json_formatter}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": sys.stdout,
+                "formatter": "json",
+                "filters": ["context"],
+            }
+        },
+        "root": {"level": level or env("LARIS_LOG_LEVEL"), "handlers": ["stdout"]},
+        "loggers": {
+            # kombu/amqp chatter drowns the service's own lines at INFO.
+            "kombu": {"level": "WARNING"},
+            "amqp": {"level": "WARNING"},
+            "yoyo": {"level": "WARNING"},
+        },
+    }
+
+
+def configure_logging(service_name, level=None):
+    _process_service["name"] = service_name
+    logging.config.dictConfig(logging_config(level))

@@ -1,0 +1,135 @@
+"""The transactional outbox and its relay.
+
+A service writes its state change and its events in one transaction (``Transaction.emit``).
+The relay then publishes each unsent row with publisher confirms and marks it sent only after
+the broker confirmed: at least once. Killed after the confirm and before the mark, it
+publishes the row again on restart; the consumers' inbox makes that second copy harmless.
+
+The relay wakes as soon as its own process commits an event, and polls as a safety net for
+rows committed elsewhere or left by a crash. Rows are claimed with ``FOR UPDATE SKIP LOCKED``,
+so several copies of a service never publish the same row at the same time.
+"""
+import logging
+import threading
+import time
+
+import psycopg2.extras
+from nameko.amqp.publish import Publisher
+from nameko.constants import PERSISTENT
+from nameko.standalone.events import get_event_exchange
+
+from backbone import config
+from backbone.faults import crash_point
+
+log = logging.getLogger(__name__)
+
+CLAIM_UNSENT = """
+    SELECT seq, event_id, event_type, source, body, request_id
+      FROM outbox
+     WHERE published_at IS NULL
+     ORDER BY seq
+     LIMIT %s
+       FOR UPDATE SKIP LOCKED
+"""
+MARK_SENT = "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = %s"
+MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE seq = %s"
+PURGE_SENT = "DELETE FROM outbox WHERE published_at < now() - make_interval(days => %s)"
+PURGE_EVERY_SECONDS = 600
+
+
+def store(tx, event):
+    """Add an event to the outbox inside the caller's transaction."""
+    tx.execute(
+        "INSERT INTO outbox (event_id, event_type, version, source, body, request_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (event.event_id, event.event_type, event.version, event.source,
+         psycopg2.extras.Json(event.to_message()), event.request_id),
+    )
+
+
+def pending_count(tx):
+    return tx.one("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")["n"]
+
+
+class OutboxRelay:
+    def __init__(self, postgres, amqp_uri, batch_size=100):
+        self.postgres = postgres
+        self.batch_size = batch_size
+        self.poll_seconds = config.env_float("LARIS_OUTBOX_POLL_SECONDS")
+        self.retention_days = config.env_int("LARIS_OUTBOX_RETENTION_DAYS")
+        # Not mandatory: an event that no queue is bound for yet is normal (its consumers may
+        # arrive later), and the outbox row stays as the record that it happened.
+        self.publisher = Publisher(amqp_uri, use_confirms=True, delivery_mode=PERSISTENT,
+                                   serializer="json", mandatory=False)
+        self._wakeup = threading.Event()
+        self._running = True
+        self._last_purge = 0.0
+
+    def wake(self):
+        self._wakeup.set()
+
+    def stop(self):
+        self._running = False
+        self._wakeup.set()
+
+    def run(self):
+        failures = 0
+        while self._running:
+            self._wakeup.clear()
+            try:
+                published = self.publish_pending()
+                self._purge_if_due()
+                failures = 0
+            except Exception:
+                failures += 1
+                delay = min(30.0, self.poll_seconds * 2 ** failures)
+                log.exception("outbox relay failed; retrying in %.1fs", delay)
+                self._wakeup.wait(delay)
+                continue
+            if published < self.batch_size:
+                self._wakeup.wait(self.poll_seconds)
+
+    def publish_pending(self):
+        """Publish one batch of unsent rows; return how many were confirmed."""
+        published = 0
+        with self.postgres.pool.connection() as conn:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+                cursor.execute(CLAIM_UNSENT, (self.batch_size,))
+                for row in cursor.fetchall():
+                    crash_point("relay.before_publish")
+                    try:
+                        self._publish(row)
+                    except Exception as exc:
+                        cursor.execute(MARK_FAILED, (repr(exc)[:1000], row["seq"]))
+                        conn.commit()
+                        raise
+                    crash_point("relay.after_confirm")
+                    cursor.execute(MARK_SENT, (row["seq"],))
+                    published += 1
+            conn.commit()
+        if published:
+            log.debug("outbox relay published %d events", published)
+        return published
+
+    def _publish(self, row):
+        exchange = get_event_exchange(row["source"], {})
+        self.publisher.publish(
+            row["body"],
+            exchange=exchange,
+            routing_key=row["event_type"],
+            declare=[exchange],
+            message_id=str(row["event_id"]),
+            # nameko puts headers prefixed "nameko." into the consuming worker's context.
+            headers={"nameko.request_id": row["request_id"]},
+        )
+        log.info("event published", extra={
+            "event_id": str(row["event_id"]), "event_type": row["event_type"],
+            "request_id": row["request_id"]})
+
+    def _purge_if_due(self):
+        if time.monotonic() - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = time.monotonic()
+        with self.postgres.pool.connection() as conn, conn.cursor() as cursor:
+            cursor.execute(PURGE_SENT, (self.retention_days,))
+            conn.commit()

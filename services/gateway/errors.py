@@ -1,0 +1,81 @@
+"""The gateway's one error table: whatever went wrong becomes the contract's error shape
+``{"error": {"code", "message", "fields"}}`` with its status, never an HTML page or a trace."""
+import logging
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from backbone.errors import DomainError
+from services.gateway.rpc import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_error": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "service_unavailable": 503,
+}
+CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
+
+
+def error_response(code, message, fields=None, status=None, headers=None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status or STATUS_BY_CODE[code]
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def from_domain_error(error):
+    headers = {}
+    if "retry_after" in error.details:
+        headers["Retry-After"] = str(error.details["retry_after"])
+    if error.code == "unauthorized":
+        headers["WWW-Authenticate"] = "Bearer"
+    return error_response(error.code, error.message, error.fields, headers=headers)
+
+
+def from_http_exception(error):
+    """Werkzeug's and flask-smorest's HTTP errors, webargs' validation errors included."""
+    status = error.code or 500
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    if status == 422 and messages:
+        return error_response("validation_error", "Some fields are invalid.",
+                              _flatten_locations(messages))
+    if status == 400 and messages:
+        return error_response("bad_request", "The request body is not valid JSON.")
+    code = CODE_BY_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
+    return error_response(code, error.description or code.replace("_", " "), status=status)
+
+
+def _flatten_locations(messages):
+    """webargs keys messages by location (json, query); clients want the field names."""
+    fields = {}
+    for per_location in messages.values():
+        fields.update(per_location if isinstance(per_location, dict) else {"_": per_location})
+    return fields
+
+
+def register(app):
+    app.register_error_handler(DomainError, from_domain_error)
+    app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(ServiceUnavailable, lambda error: error_response(
+        "service_unavailable", f"{error.service} is not answering; try again shortly.",
+        headers={"Retry-After": "5"}))
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        log.exception("unhandled error")
+        return error_response("internal_error", "Something went wrong on our side.")

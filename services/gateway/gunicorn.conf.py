@@ -1,0 +1,35 @@
+"""gunicorn settings for the gateway.
+
+Worker class ``gthread`` on purpose: each request thread blocks on an RPC reply, and the RPC
+client pool is thread-safe (one nameko client per thread at a time). gunicorn 27 has no
+eventlet worker, and the gateway has no need of one.
+"""
+import os
+import shutil
+import tempfile
+
+from backbone.logs import logging_config
+
+bind = f"{os.environ.get('LARIS_HTTP_HOST', '127.0.0.1')}:{os.environ.get('LARIS_HTTP_PORT', '8000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("LARIS_GATEWAY_WORKERS", "2"))
+threads = int(os.environ.get("LARIS_GATEWAY_THREADS", "16"))
+timeout = 30
+graceful_timeout = 20
+accesslog = None  # the app logs one JSON line per request itself
+logconfig_dict = logging_config()
+
+# Metrics from every worker process are summed at /metrics.
+_metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="laris-gateway-metrics-"))
+
+
+def on_starting(server):
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
