@@ -11,7 +11,7 @@ import uuid
 from nameko.extensions import DependencyProvider
 
 from backbone.errors import DomainError
-from backbone.logs import request_id_var, service_var
+from backbone.logs import request_id_var, service_var, set_process_service
 
 log = logging.getLogger("laris.worker")
 
@@ -19,6 +19,9 @@ log = logging.getLogger("laris.worker")
 class RequestContext(DependencyProvider):
     def __init__(self):
         self._started = {}
+
+    def setup(self):
+        set_process_service(self.container.service_name)
 
     def worker_setup(self, worker_ctx):
         worker_ctx.data.setdefault("request_id", uuid.uuid4().hex)

@@ -56,6 +56,11 @@ def logging_config(level=None):
     }
 
 
-def configure_logging(service_name, level=None):
+def set_process_service(service_name):
+    """The service named on log lines written outside any worker (relay, start-up)."""
     _process_service["name"] = service_name
+
+
+def configure_logging(service_name, level=None):
+    set_process_service(service_name)
     logging.config.dictConfig(logging_config(level))

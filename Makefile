@@ -1,0 +1,51 @@
+# Laris: `make run` starts the whole system with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := registry
+
+export PYTHONPATH := $(CURDIR)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# eventlet announces its own deprecation on every import; nameko 2.14 needs it all the same.
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: run test unit integration e2e install infra migrate demo bench clean
+
+run: install infra migrate ## start every service and the gateway (http://127.0.0.1:8000), demo data loaded
+	scripts/run.sh
+
+test: install infra ## the whole suite, against the real RabbitMQ and PostgreSQL
+	$(PY) -m pytest
+
+unit: install ## the pure rules only: no broker, no database
+	$(PY) -m pytest tests/unit
+
+integration: install infra
+	$(PY) -m pytest tests/integration
+
+e2e: install infra
+	$(PY) -m pytest tests/e2e
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+infra: ## make sure RabbitMQ and PostgreSQL answer (starts or installs them when it can)
+	scripts/ensure-infra.sh
+
+migrate: install infra ## create each service's database and apply its migrations
+	$(PY) -m backbone.migrate $(SERVICES)
+
+demo: install ## load the demo data into a running system (idempotent)
+	$(PY) -m demodata
+
+bench: install infra
+	$(PY) bench/rpc_pool.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
