@@ -10,6 +10,7 @@ DEFAULTS = {
     "LARIS_PG_URL": "postgresql://postgres@127.0.0.1:5432",
     "LARIS_DB_PREFIX": "laris_",
     "LARIS_LOG_LEVEL": "INFO",
+    "LARIS_OUTBOX_RELAY": "on",
     "LARIS_OUTBOX_POLL_SECONDS": "1.0",
     "LARIS_OUTBOX_RETENTION_DAYS": "7",
     "LARIS_CONSUMER_MAX_ATTEMPTS": "5",

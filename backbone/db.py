@@ -205,7 +205,9 @@ class Database(DependencyProvider):
     def setup(self):
         service = self.container.service_name
         self.postgres = Postgres(config.database_url(service), source=service)
-        if self.with_relay:
+        # LARIS_OUTBOX_RELAY=off pauses publishing (events wait in the outbox), e.g. to run the
+        # relay elsewhere or while the broker is being repaired.
+        if self.with_relay and config.env("LARIS_OUTBOX_RELAY") != "off":
             self.relay = outbox.OutboxRelay(self.postgres, config.amqp_uri())
             self.postgres.on_events_committed = self.relay.wake
 

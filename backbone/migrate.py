@@ -65,11 +65,11 @@ def drop_database(url):
         sql.Identifier(name)))
 
 
-def migrate(service, url=None):
+def migrate(service, url=None, dirs=None):
     url = url or config.database_url(service)
     create_database(url)
     backend = get_backend(url)
-    migrations = read_migrations(*map(str, migration_dirs(service)))
+    migrations = read_migrations(*map(str, dirs or migration_dirs(service)))
     with backend.lock():
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)

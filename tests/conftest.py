@@ -1,0 +1,42 @@
+"""Where the tests live, and what they may fake.
+
+- tests/unit: pure rules (domain, contracts, pagination, the gateway's error table). No broker,
+  no database. Fakes only of our own ports, never of RabbitMQ or PostgreSQL.
+- tests/integration: the backbone against the real PostgreSQL and RabbitMQ.
+- tests/e2e: the real processes, started from the Procfile as `make run` starts them, driven
+  over HTTP through the gateway.
+
+Mocking our own broker or database proves nothing about them, so no test does it. Integration
+and e2e tests share one isolated virtual host and database prefix per session (support/infra).
+"""
+import pathlib
+
+import pytest
+
+from tests.support.infra import IsolatedInfra
+from tests.support.system import System
+
+PROBE_COMMAND = "nameko run --config config/nameko.yml tests.support.probe.service"
+PROBE_MIGRATIONS = [pathlib.Path(__file__).resolve().parents[1] / "backbone" / "migrations",
+                    pathlib.Path(__file__).resolve().parent / "support" / "probe" / "migrations"]
+
+
+@pytest.fixture(scope="session")
+def infra():
+    isolated = IsolatedInfra()
+    isolated.create_vhost()
+    yield isolated
+    isolated.tear_down()
+
+
+@pytest.fixture(scope="session")
+def system(infra, tmp_path_factory):
+    """Every process of the Procfile, plus the probe consumer, started once per session."""
+    infra.migrate("probe", dirs=PROBE_MIGRATIONS)
+    running = System(infra, tmp_path_factory.mktemp("logs"), extra_processes={
+        "probe": PROBE_COMMAND})
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

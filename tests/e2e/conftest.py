@@ -1,0 +1,38 @@
+import pytest
+
+from tests.support.api import Api
+from tests.support.broker import Broker
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def api(system):
+    return Api(system)
+
+
+@pytest.fixture(scope="session")
+def admin(api):
+    return {"token": api.admin_token()}
+
+
+@pytest.fixture(scope="session")
+def organizer(api, admin):
+    return api.new_account("organizer", admin_token=admin["token"])
+
+
+@pytest.fixture
+def vendor(api):
+    return api.new_account("vendor")
+
+
+@pytest.fixture
+def buyer(api):
+    return api.new_account("buyer")
+
+
+@pytest.fixture
+def broker(infra):
+    connection = Broker(infra.amqp_uri)
+    yield connection
+    connection.close()

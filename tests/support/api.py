@@ -1,0 +1,82 @@
+"""Speaking to the gateway as its users do."""
+import itertools
+import random
+import uuid
+
+import requests
+
+_serial = itertools.count(1)
+
+
+class Api:
+    def __init__(self, system):
+        self.system = system
+        self.http = requests.Session()
+
+    def call(self, method, path, token=None, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, self.system.url(f"/api/v1{path}"), headers=headers,
+                                 timeout=30, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.call("POST", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.call("PATCH", path, **kwargs)
+
+    # --- people -----------------------------------------------------------------------------
+
+    def login(self, email, password):
+        response = self.post("/auth/token", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def admin_token(self):
+        return self.login(*self.system.admin)
+
+    def new_account(self, role, admin_token=None, password="rahasia-123"):
+        email = f"{role}-{uuid.uuid4().hex[:10]}@test.laris.local"
+        response = self.post("/accounts", token=admin_token, json={
+            "email": email, "password": password, "name": f"Test {role.title()}", "role": role})
+        assert response.status_code == 201, response.text
+        account = response.json()
+        account["token"] = self.login(email, password)
+        account["password"] = password
+        return account
+
+    # --- businesses -------------------------------------------------------------------------
+
+    def register_business(self, vendor, **overrides):
+        response = self.post("/businesses", token=vendor["token"],
+                             json=business_body(**overrides))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def verify(self, organizer, business_id, decision="verified", note=None, **kwargs):
+        return self.post(f"/businesses/{business_id}/verification", token=organizer["token"],
+                         json={"decision": decision, "note": note}, **kwargs)
+
+
+def unique_nib():
+    return f"{random.randrange(10**12, 10**13)}"
+
+
+def business_body(**overrides):
+    body = {
+        "name": f"Keripik Tempe Sanan {next(_serial)} {uuid.uuid4().hex[:4]}",
+        "kind": "umkm",
+        "kecamatan": "blimbing",
+        "address": "Jl. Sanan No. 12, Purwantoro, Blimbing",
+        "phone": "0812-3456-7890",
+        "email": "keripik@example.id",
+        "sector": "kuliner",
+        "nib": unique_nib(),
+        "packaging": ["plastic", "paper"],
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not ...}

@@ -1,0 +1,145 @@
+"""The whole Laris system as `make run` starts it: the Procfile's processes (plus any extra
+ones a test needs), on a free port, against an isolated virtual host and test databases.
+
+Started once per test session; tests may stop, restart or crash single processes.
+"""
+import os
+import pathlib
+import shlex
+import signal
+import socket
+import subprocess
+import time
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SERVICES = ("registry",)
+TEST_ADMIN = ("admin@test.laris.local", "test-admin-password")
+
+
+def procfile(path=ROOT / "Procfile"):
+    entries = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, command = line.split(":", 1)
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Process:
+    def __init__(self, name, command, env, log_dir):
+        self.name = name
+        self.command = command
+        self.env = env
+        self.log_path = log_dir / f"{name}.log"
+        self.popen = None
+
+    def start(self, extra_env=None):
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(
+            shlex.split(self.command), cwd=ROOT, env=self.env | (extra_env or {}),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def running(self):
+        return self.popen is not None and self.popen.poll() is None
+
+    def wait_exit(self, timeout):
+        return self.popen.wait(timeout=timeout)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if not self.running():
+            return
+        os.killpg(self.popen.pid, sig)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class System:
+    def __init__(self, infra, log_dir, extra_processes=None):
+        self.infra = infra
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.admin = TEST_ADMIN
+        self.env = os.environ | infra.env() | {
+            "PYTHONPATH": str(ROOT),
+            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            "LARIS_HTTP_PORT": str(self.port),
+            "LARIS_ADMIN_EMAIL": TEST_ADMIN[0],
+            "LARIS_ADMIN_PASSWORD": TEST_ADMIN[1],
+            "LARIS_SECRET_KEY": "test-secret-key-with-enough-length-for-hs256",
+            "LARIS_GATEWAY_WORKERS": "2",
+            "LARIS_GATEWAY_THREADS": "8",
+            "LARIS_OUTBOX_POLL_SECONDS": "0.5",
+            "LARIS_CONSUMER_RETRY_SECONDS": "0.05",
+            "LARIS_LOG_LEVEL": "INFO",
+        }
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        commands = procfile() | (extra_processes or {})
+        self.processes = {name: Process(name, command, self.env, log_dir)
+                          for name, command in commands.items()}
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self, timeout=90):
+        for service in SERVICES:
+            self.infra.migrate(service)
+        for process in self.processes.values():
+            process.start()
+        self.wait_ready(timeout)
+
+    def stop(self):
+        for process in self.processes.values():
+            process.stop()
+
+    def wait_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            self._fail_if_exited()
+            try:
+                last = requests.get(f"{self.base_url}/readyz", timeout=5)
+                if last.status_code == 200:
+                    return
+            except requests.ConnectionError as exc:
+                last = exc
+            time.sleep(0.3)
+        raise RuntimeError(f"the system was not ready within {timeout}s: {last}\n"
+                           + self.tail_logs())
+
+    def restart(self, name, extra_env=None, wait=True):
+        process = self.processes[name]
+        process.stop()
+        process.start(extra_env)
+        if wait:
+            self.wait_ready()
+
+    def _fail_if_exited(self):
+        for process in self.processes.values():
+            if process.popen is not None and not process.running():
+                raise RuntimeError(f"{process.name} exited with {process.popen.returncode}\n"
+                                   + self.tail_logs())
+
+    def tail_logs(self, lines=40):
+        return "\n".join(f"--- {p.name} ---\n" + "\n".join(p.log().splitlines()[-lines:])
+                         for p in self.processes.values())
+
+    def url(self, path):
+        return f"{self.base_url}{path}"
