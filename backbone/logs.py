@@ -14,13 +14,22 @@ _process_service = {"name": None}
 
 
 class ContextFilter(logging.Filter):
-    """Stamps every record with the current request id and the service name."""
+    """Stamps every record with the current request id and the service name, and drops
+    nameko's traceback for errors the user caused (a 404 is not an incident)."""
 
     def filter(self, record):
+        if record.name == "nameko.containers" and _is_domain_error(record.exc_info):
+            return False
         if getattr(record, "request_id", None) is None:
             record.request_id = request_id_var.get()
         record.service = service_var.get() or _process_service["name"]
         return True
+
+
+def _is_domain_error(exc_info):
+    from backbone.errors import DomainError
+
+    return bool(exc_info) and isinstance(exc_info[1], DomainError)
 
 
 def json_formatter():

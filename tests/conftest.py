@@ -30,12 +30,13 @@ def infra():
 
 
 @pytest.fixture(scope="session")
-def system(infra, tmp_path_factory):
+def system(request, infra, tmp_path_factory):
     """Every process of the Procfile, plus the probe consumer, started once per session."""
     infra.migrate("probe", dirs=PROBE_MIGRATIONS)
     running = System(infra, tmp_path_factory.mktemp("logs"), extra_processes={
         "probe": PROBE_COMMAND})
     try:
+        request.session._laris_system = running
         running.start()
         yield running
     finally:

@@ -152,7 +152,7 @@ def next_status(current, wanted):
     return wanted
 
 
-def event_for_status(status, previous):
+def event_for_status(status):
     if status == "pending":
         return "business.resubmitted"
     return f"business.{status}"

@@ -36,3 +36,13 @@ def broker(infra):
     connection = Broker(infra.amqp_uri)
     yield connection
     connection.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing end-to-end test shows the tail of every process's log."""
+    outcome = yield
+    report = outcome.get_result()
+    system = item.funcargs.get("system") or getattr(item.session, "_laris_system", None)
+    if report.failed and system is not None:
+        report.sections.append(("process logs", system.tail_logs(25)))
