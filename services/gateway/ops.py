@@ -1,7 +1,7 @@
 """Operations routes at the root: liveness, readiness and metrics."""
 import os
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, g, jsonify
 from kombu import Connection
 
 from backbone.errors import BackendUnavailable
@@ -43,7 +43,8 @@ def _check_broker():
 
 def _check_service(service):
     try:
-        health = current_app.extensions["health_rpc"].call(service, "health")
+        health = current_app.extensions["health_rpc"].call(service, "health",
+                                                           request_id=g.get("request_id"))
     except ServiceUnavailable as exc:
         return {service: f"down: {exc}", f"{service}.database": "unknown"}
     except BackendUnavailable as exc:

@@ -12,6 +12,7 @@ import threading
 
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,24 @@ _BROKEN_CLIENT_ERRORS = (RpcTimeout, UnknownService, KombuOperationalError, sock
                          ConnectionError, OSError)
 
 
+class _ExpiringClusterRpcProxy(ClusterRpcProxy):
+    """A request the gateway stopped waiting for (and answered 503) must not run later, when
+    the service comes back: each request expires in the queue when its caller gives up."""
+
+    def service(self, name, expiration):
+        return ServiceProxy(self._worker_ctx, name, self._reply_listener, expiration=expiration)
+
+
 class _Client:
     def __init__(self, amqp_uri, timeout):
         self.context = {}
-        self._runner = ClusterRpcProxy({"AMQP_URI": amqp_uri}, context_data=self.context,
-                                       timeout=timeout)
-        self.cluster = self._runner.start()
+        self.timeout = timeout
+        self._runner = _ExpiringClusterRpcProxy({"AMQP_URI": amqp_uri},
+                                                context_data=self.context, timeout=timeout)
+        self._runner.start()
+
+    def method(self, service, method):
+        return getattr(self._runner.service(service, expiration=self.timeout), method)
 
     def stop(self):
         try:
@@ -50,15 +63,16 @@ class RpcPool:
         self._idle = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)
 
-    def call(self, service, method, *args, request_id=None, timeout=None):
-        with self._client(service, wait=timeout or self._timeout) as client:
+    def call(self, service, method, *args, request_id=None):
+        with self._client(service) as client:
             client.context.clear()
-            client.context["request_id"] = request_id
-            return getattr(getattr(client.cluster, service), method)(*args)
+            if request_id:
+                client.context["request_id"] = request_id
+            return client.method(service, method)(*args)
 
     @contextlib.contextmanager
-    def _client(self, service, wait):
-        if not self._slots.acquire(timeout=wait):
+    def _client(self, service):
+        if not self._slots.acquire(timeout=self._timeout):
             raise ServiceUnavailable(service, "the gateway is saturated")
         client = None
         try:

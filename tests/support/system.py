@@ -88,6 +88,7 @@ class System:
             "LARIS_GATEWAY_WORKERS": "2",
             "LARIS_GATEWAY_THREADS": "8",
             "LARIS_OUTBOX_POLL_SECONDS": "0.5",
+            "LARIS_RPC_TIMEOUT": "4",
             "LARIS_CONSUMER_RETRY_SECONDS": "0.05",
             "LARIS_LOG_LEVEL": "INFO",
         }
