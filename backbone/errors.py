@@ -10,7 +10,8 @@ class DomainError(Exception):
     code = "domain_error"
 
     def __init__(self, message, fields=None, details=None):
-        super().__init__(message, fields, details)
+        # Always JSON-ready args: nameko re-creates the error from them at the caller.
+        super().__init__(message, fields or {}, details or {})
         self.message = message
         self.fields = fields or {}
         self.details = details or {}

@@ -2,19 +2,56 @@
 import logging
 import uuid
 
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 
 from backbone import clock, config
 from backbone.context import RequestContext
-from backbone.db import Database
+from backbone.db import Database, Postgres
 from backbone.errors import NotFound, Unauthorized, load_valid
 from services.registry import domain, events, schemas, store
-from services.registry.dependencies import ExportRules, Passwords
+from services.registry.dependencies import ExportRules, PasswordHasher, Passwords
 
 log = logging.getLogger(__name__)
 THROTTLE = domain.LoginThrottle()
 READINESS_SWEEP_BATCH = 200
+
+
+def insert_account(tx, data, password_hash):
+    account = store.insert_account(tx, data | {
+        "id": uuid.uuid4(), "email": domain.normalise_email(data["email"]),
+        "phone": data["phone"] and domain.normalise_phone(data["phone"]),
+        "password_hash": password_hash})
+    tx.emit(events.ACCOUNT_CREATED, events.account_created(account))
+    return account
+
+
+class FirstAdmin(DependencyProvider):
+    """The first admin, from LARIS_ADMIN_EMAIL/PASSWORD, exists before the service answers
+    its first request: nameko finishes every extension's setup before it starts any (their
+    starts run concurrently). An existing account with that e-mail is left as it is."""
+
+    def setup(self):
+        email, password = config.env("LARIS_ADMIN_EMAIL"), config.env("LARIS_ADMIN_PASSWORD")
+        if not (email and password):
+            log.warning("LARIS_ADMIN_EMAIL/LARIS_ADMIN_PASSWORD unset: no first admin")
+            return
+        service = self.container.service_name
+        postgres = Postgres(config.database_url(service), source=service, pool_size=1)
+        try:
+            self._ensure(postgres, domain.normalise_email(email), password)
+        finally:
+            postgres.close()
+
+    @staticmethod
+    def _ensure(postgres, email, password):
+        with postgres.transaction() as tx:
+            if store.credentials_by_email(tx, email):
+                return
+            insert_account(tx, {"email": email, "name": "Laris admin", "role": "admin",
+                                "phone": None, "locale": "id"}, PasswordHasher().hash(password))
+        log.info("first admin created", extra={"email": email})
 
 
 class RegistryService:
@@ -24,6 +61,7 @@ class RegistryService:
     request_id = RequestContext()
     rules = ExportRules()
     passwords = Passwords()
+    first_admin = FirstAdmin()
 
     @rpc
     def health(self):
@@ -39,16 +77,8 @@ class RegistryService:
         domain.check_may_create_role(caller and caller["role"], data["role"])
         password_hash = self.passwords.hash(data.pop("password"))
         with self.db.transaction() as tx:
-            account = self._insert_account(tx, data, password_hash)
+            account = insert_account(tx, data, password_hash)
         return schemas.Account().dump(account)
-
-    def _insert_account(self, tx, data, password_hash):
-        account = store.insert_account(tx, data | {
-            "id": uuid.uuid4(), "email": domain.normalise_email(data["email"]),
-            "phone": data["phone"] and domain.normalise_phone(data["phone"]),
-            "password_hash": password_hash})
-        tx.emit(events.ACCOUNT_CREATED, events.account_created(account))
-        return account
 
     @rpc
     def authenticate(self, data, client=None):
@@ -76,21 +106,6 @@ class RegistryService:
         if account is None:
             raise NotFound("No such account.")
         return schemas.Account().dump(account)
-
-    @timer(interval=24 * 3600, eager=True)
-    def ensure_first_admin(self):
-        """The first admin comes from LARIS_ADMIN_EMAIL/PASSWORD; an existing one is kept."""
-        if not (config.env("LARIS_ADMIN_EMAIL") and config.env("LARIS_ADMIN_PASSWORD")):
-            log.warning("LARIS_ADMIN_EMAIL/LARIS_ADMIN_PASSWORD unset: no first admin")
-            return
-        email = domain.normalise_email(config.env("LARIS_ADMIN_EMAIL"))
-        with self.db.transaction() as tx:
-            if store.credentials_by_email(tx, email):
-                return
-        password_hash = self.passwords.hash(config.env("LARIS_ADMIN_PASSWORD"))
-        with self.db.transaction() as tx:
-            self._insert_account(tx, {"email": email, "name": "Laris admin", "role": "admin",
-                                      "phone": None, "locale": "id"}, password_hash)
 
     # --- businesses -------------------------------------------------------------------------
 

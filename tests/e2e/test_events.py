@@ -1,0 +1,164 @@
+"""The messaging backbone end to end: the registry's outbox, the broker, and a consumer built
+from the shared inbox (the probe service), with the real processes and crashes."""
+import json
+import time
+import uuid
+
+import pytest
+
+from backbone.contracts import event_from_message
+from backbone.inbox import ATTEMPTS_HEADER, REASON_HEADER
+from tests.support.db import execute, rows
+
+PROBE_QUEUE = "evt-registry-business.verified--probe.on_business_verified"
+DEAD_LETTERS = f"dlq.{PROBE_QUEUE}"
+
+
+def wait_for(check, timeout=20.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"not true within {timeout}s: {check.__doc__ or check}")
+
+
+def effects(infra, event_id):
+    return rows(infra.database_url("probe"),
+                "SELECT applied, request_id FROM probe_effects WHERE event_id = %s",
+                (str(event_id),))
+
+
+def outbox_rows(infra, event_type, business_id):
+    return rows(infra.database_url("registry"),
+                """SELECT event_id, body, published_at FROM outbox WHERE event_type = %s
+                    AND body->'payload'->>'business_id' = %s ORDER BY seq""",
+                (event_type, business_id))
+
+
+def copies_of(broker, queue, business_id, expect):
+    return [message for message in broker.drain(queue, expect=expect)
+            if broker.body(message)["payload"]["business_id"] == business_id]
+
+
+def test_an_event_carries_its_contract_and_the_request_id(api, vendor, organizer, broker,
+                                                         infra, system):
+    queue = broker.observe("registry", "business.verified", "contract")
+    business = api.register_business(vendor)
+    request_id = f"req-{uuid.uuid4().hex[:12]}"
+    assert api.verify(organizer, business["id"], headers={
+        "X-Request-ID": request_id}).status_code == 200
+
+    [message] = copies_of(broker, queue, business["id"], expect=1)
+    event = event_from_message(broker.body(message))
+    assert event.event_type == "business.verified" and event.version == 1
+    assert event.request_id == request_id
+    assert event.payload["status"] == "verified"
+    assert event.payload["owner_account_id"] == vendor["id"]
+
+    applied = wait_for(lambda: effects(infra, event.event_id))
+    assert applied == [{"applied": 1, "request_id": request_id}]
+    for name in ("gateway", "registry", "probe"):
+        assert request_id in system.processes[name].log(), name
+
+
+@pytest.mark.parametrize("crash_at, deliveries", [
+    ("relay.before_publish", 1),   # killed between commit and publish: published once
+    ("relay.after_confirm", 2),    # killed after the broker's confirm: published again
+])
+def test_a_killed_relay_loses_nothing_and_the_effect_happens_once(
+        api, vendor, organizer, broker, infra, system, crash_at, deliveries):
+    business = api.register_business(vendor)
+    queue = broker.observe("registry", "business.verified", f"crash-{crash_at}")
+
+    system.restart("registry", extra_env={"LARIS_OUTBOX_RELAY": "off"})
+    assert api.verify(organizer, business["id"]).status_code == 200
+    [row] = outbox_rows(infra, "business.verified", business["id"])
+    assert row["published_at"] is None
+
+    registry = system.processes["registry"]
+    registry.stop()
+    registry.start({"LARIS_CRASH_AT": crash_at})
+    assert registry.wait_exit(timeout=60) == 75
+    assert f"crashing on purpose at {crash_at}" in registry.log()
+    registry.start()
+    system.wait_ready()
+
+    copies = copies_of(broker, queue, business["id"], expect=deliveries)
+    assert len(copies) == deliveries
+    assert {broker.body(c)["event_id"] for c in copies} == {str(row["event_id"])}
+    wait_for(lambda: outbox_rows(infra, "business.verified", business["id"])[0]["published_at"])
+    assert wait_for(lambda: effects(infra, row["event_id"]))[0]["applied"] == 1
+    time.sleep(1)  # a second copy, had the inbox let it through, would have landed by now
+    assert effects(infra, row["event_id"])[0]["applied"] == 1
+
+
+def test_a_redelivered_event_has_one_effect(api, vendor, organizer, broker, infra, system):
+    business = api.register_business(vendor)
+    api.verify(organizer, business["id"])
+    [row] = outbox_rows(infra, "business.verified", business["id"])
+    wait_for(lambda: effects(infra, row["event_id"]))
+
+    for _ in range(2):
+        broker.publish_raw("registry.events", "business.verified", json.dumps(row["body"]))
+    probe = system.processes["probe"]
+    wait_for(lambda: probe.log().count(f'"event_id": "{row["event_id"]}"') >= 2)
+    assert effects(infra, row["event_id"]) == [{"applied": 1, "request_id": row["body"][
+        "request_id"]}]
+    handled = rows(infra.database_url("probe"), "SELECT count(*) AS n FROM inbox"
+                   " WHERE event_id = %s", (str(row["event_id"]),))
+    assert handled == [{"n": 1}]
+
+
+def _as_bytes(body):
+    return body if isinstance(body, bytes) else body.encode()
+
+
+def _dead_letter(broker, expect_reason):
+    def found():
+        for message in broker.drain(DEAD_LETTERS, expect=1, timeout=1, settle=0):
+            if expect_reason in message.headers.get(REASON_HEADER, ""):
+                return message
+        return None
+    return wait_for(found, timeout=30)
+
+
+def test_poison_messages_go_to_the_dead_letter_queue_with_the_reason(
+        api, vendor, organizer, broker, infra, system):
+    good_event = {"event_id": str(uuid.uuid4()), "event_type": "business.verified",
+                  "version": 1, "occurred_at": "2026-05-01T10:00:00+07:00", "source": "registry",
+                  "request_id": None, "payload": {"business_id": "x"}}
+    poisons = [
+        (b"{not json at all", "undecodable body"),
+        (json.dumps(["not", "an", "event"]), "an event body is a JSON object"),
+        (json.dumps({"hello": "world"}), "bad envelope"),
+        (json.dumps(good_event), "payload breaks business.verified v1"),
+    ]
+    for body, reason in poisons:
+        broker.publish_raw("registry.events", "business.verified", body)
+        dead = _dead_letter(broker, reason)
+        assert dead.headers["x-laris-queue"] == PROBE_QUEUE
+        assert _as_bytes(dead.body) == _as_bytes(body)
+
+    # The consumer is still alive and handles the next good event.
+    business = api.register_business(vendor)
+    api.verify(organizer, business["id"])
+    [row] = outbox_rows(infra, "business.verified", business["id"])
+    assert wait_for(lambda: effects(infra, row["event_id"]))[0]["applied"] == 1
+    assert system.processes["probe"].running()
+
+
+def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(
+        api, vendor, organizer, broker, infra):
+    business = api.register_business(vendor)
+    execute(infra.database_url("probe"), "INSERT INTO probe_failures VALUES (%s)",
+            (business["id"],))
+    api.verify(organizer, business["id"])
+    [row] = outbox_rows(infra, "business.verified", business["id"])
+
+    dead = _dead_letter(broker, "probe told to fail")
+    assert "after 5 attempts" in dead.headers[REASON_HEADER]
+    assert dead.headers[ATTEMPTS_HEADER] == 4
+    assert json.loads(dead.body)["event_id"] == str(row["event_id"])
+    assert effects(infra, row["event_id"]) == []
