@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 import uuid
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 KECAMATAN = ("klojen", "blimbing", "kedungkandang", "sukun", "lowokwaru")
 BUSINESS_KINDS = ("koperasi", "umkm")
@@ -21,7 +21,15 @@ class InvalidEvent(Exception):
     """A message that is not a valid event of a known contract; it can never succeed."""
 
 
-class EventEnvelope(Schema):
+class Contract(Schema):
+    """Fields a consumer does not know are ignored: a producer may add optional fields
+    without a new version, and consumers on the older schema keep working."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class EventEnvelope(Contract):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
@@ -33,7 +41,7 @@ class EventEnvelope(Schema):
 
 # --- payloads -------------------------------------------------------------------------------
 
-class AccountCreatedV1(Schema):
+class AccountCreatedV1(Contract):
     account_id = fields.String(required=True)
     email = fields.Email(required=True)
     name = fields.String(required=True)
@@ -41,7 +49,7 @@ class AccountCreatedV1(Schema):
     locale = fields.String(load_default="id", dump_default="id")
 
 
-class BusinessFacts(Schema):
+class BusinessFacts(Contract):
     """What other services keep in their read models of a business."""
     business_id = fields.String(required=True)
     owner_account_id = fields.String(required=True)
@@ -68,7 +76,7 @@ class BusinessResubmittedV1(BusinessFacts):
     pass
 
 
-class BusinessCertificationAddedV1(Schema):
+class BusinessCertificationAddedV1(Contract):
     business_id = fields.String(required=True)
     certification_id = fields.String(required=True)
     kind = fields.String(required=True)
@@ -76,13 +84,13 @@ class BusinessCertificationAddedV1(Schema):
     valid_until = fields.Date(required=True)
 
 
-class MarketReadinessPayload(Schema):
+class MarketReadinessPayload(Contract):
     market = fields.String(required=True)
     ready = fields.Boolean(required=True)
     missing = fields.List(fields.String(), required=True)
 
 
-class BusinessExportReadinessChangedV1(Schema):
+class BusinessExportReadinessChangedV1(Contract):
     business_id = fields.String(required=True)
     export_ready = fields.List(fields.String(), required=True)
     markets = fields.List(fields.Nested(MarketReadinessPayload), required=True)

@@ -5,7 +5,7 @@ import logging
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from backbone.errors import DomainError
+from backbone.errors import BackendUnavailable, DomainError
 from services.gateway.rpc import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,17 @@ def _flatten_locations(messages):
     return fields
 
 
+def _unavailable(message):
+    return error_response("service_unavailable", message, headers={"Retry-After": "5"})
+
+
 def register(app):
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
-    app.register_error_handler(ServiceUnavailable, lambda error: error_response(
-        "service_unavailable", f"{error.service} is not answering; try again shortly.",
-        headers={"Retry-After": "5"}))
+    app.register_error_handler(ServiceUnavailable, lambda error: _unavailable(
+        f"{error.service} is not answering; try again shortly."))
+    app.register_error_handler(BackendUnavailable, lambda error: _unavailable(
+        "A database or broker behind the service is down; try again shortly."))
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -1,0 +1,31 @@
+import pathlib
+
+import pytest
+
+from backbone.db import Postgres
+from tests.support.broker import Broker
+
+pytestmark = pytest.mark.integration
+BACKBONE_MIGRATIONS = [pathlib.Path(__file__).resolve().parents[2] / "backbone" / "migrations"]
+
+
+@pytest.fixture(scope="session")
+def backbone_db_url(infra):
+    """A database with only the backbone's tables (outbox, inbox)."""
+    return infra.migrate("backbone", dirs=BACKBONE_MIGRATIONS)
+
+
+@pytest.fixture
+def postgres(backbone_db_url):
+    db = Postgres(backbone_db_url, source="itest", pool_size=8)
+    with db.transaction() as tx:
+        tx.execute("TRUNCATE outbox, inbox")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def broker(infra):
+    connection = Broker(infra.amqp_uri)
+    yield connection
+    connection.close()
