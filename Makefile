@@ -7,8 +7,8 @@ SERVICES := registry
 
 export PYTHONPATH := $(CURDIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-# eventlet announces its own deprecation on every import; nameko 2.14 needs it all the same.
-export PYTHONWARNINGS ?= ignore::DeprecationWarning
+# eventlet announces its own deprecation wherever nameko imports it; nameko 2.14 needs it.
+export PYTHONWARNINGS ?= ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.rpc,ignore::Warning:nameko.containers
 
 .PHONY: run test unit integration e2e install infra migrate demo bench clean
 

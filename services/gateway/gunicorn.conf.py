@@ -8,7 +8,9 @@ import os
 import shutil
 import tempfile
 
-from backbone.logs import logging_config
+from backbone.logs import logging_config, set_process_service
+
+set_process_service("gateway")
 
 bind = f"{os.environ.get('LARIS_HTTP_HOST', '127.0.0.1')}:{os.environ.get('LARIS_HTTP_PORT', '8000')}"
 worker_class = "gthread"
@@ -17,7 +19,12 @@ threads = int(os.environ.get("LARIS_GATEWAY_THREADS", "16"))
 timeout = 30
 graceful_timeout = 20
 accesslog = None  # the app logs one JSON line per request itself
+# gunicorn's own lines (start, worker boot, timeouts) in the same JSON as everything else.
 logconfig_dict = logging_config()
+logconfig_dict["loggers"]["gunicorn.error"] = {"level": "INFO", "handlers": ["stdout"],
+                                               "propagate": False}
+# The control socket (gunicornc) is not used; several gateways on one host would share it.
+control_socket_disable = True
 
 # Metrics from every worker process are summed at /metrics.
 _metrics_dir = os.environ.setdefault(
