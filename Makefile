@@ -45,7 +45,7 @@ demo: install ## load the demo data into a running system (idempotent)
 	$(PY) -m demodata
 
 bench: install infra
-	$(PY) bench/rpc_pool.py
+	$(PY) bench/backbone.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

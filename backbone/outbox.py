@@ -31,7 +31,8 @@ CLAIM_UNSENT = """
      LIMIT %s
        FOR UPDATE SKIP LOCKED
 """
-MARK_SENT = "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = %s"
+MARK_SENT = """UPDATE outbox SET published_at = now(), attempts = attempts + 1
+                WHERE seq = ANY(%s)"""
 MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE seq = %s"
 PURGE_SENT = "DELETE FROM outbox WHERE published_at < now() - make_interval(days => %s)"
 PURGE_EVERY_SECONDS = 600
@@ -90,26 +91,32 @@ class OutboxRelay:
                 self._wakeup.wait(self.poll_seconds)
 
     def publish_pending(self):
-        """Publish one batch of unsent rows; return how many were confirmed."""
-        published = 0
+        """Publish one batch of unsent rows; return how many were confirmed.
+
+        The batch's rows stay locked until their marks commit, so no other relay publishes
+        them meanwhile; a crash before that commit means they are published again.
+        """
+        confirmed = []
         with self.postgres.pool.connection() as conn:
             with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
                 cursor.execute(CLAIM_UNSENT, (self.batch_size,))
-                for row in cursor.fetchall():
-                    crash_point("relay.before_publish")
-                    try:
-                        self._publish(row)
-                    except Exception as exc:
-                        cursor.execute(MARK_FAILED, (repr(exc)[:1000], row["seq"]))
-                        conn.commit()
-                        raise
-                    crash_point("relay.after_confirm")
-                    cursor.execute(MARK_SENT, (row["seq"],))
-                    published += 1
-            conn.commit()
-        if published:
-            log.debug("outbox relay published %d events", published)
-        return published
+                try:
+                    for row in cursor.fetchall():
+                        crash_point("relay.before_publish")
+                        self._publish_or_record_failure(cursor, row)
+                        crash_point("relay.after_confirm")
+                        confirmed.append(row["seq"])
+                finally:
+                    cursor.execute(MARK_SENT, (confirmed,))
+                    conn.commit()
+        return len(confirmed)
+
+    def _publish_or_record_failure(self, cursor, row):
+        try:
+            self._publish(row)
+        except Exception as exc:
+            cursor.execute(MARK_FAILED, (repr(exc)[:1000], row["seq"]))
+            raise
 
     def _publish(self, row):
         exchange = get_event_exchange(row["source"], {})
