@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backbone import config
 from services.gateway import accounts, auth, businesses, errors, observability, ops
@@ -58,6 +59,12 @@ def create_app():
     api.register_blueprint(accounts.blp)
     api.register_blueprint(businesses.blp)
     app.register_blueprint(ops.blp)
+
+    # Behind N reverse proxies, the client's address (used to throttle log-ins) is the one
+    # they report in X-Forwarded-For; trusting it without a proxy would let clients forge it.
+    trusted_proxies = int(config.env("LARIS_TRUSTED_PROXIES", "0"))
+    if trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)
 
     observability.register(app)
     app.before_request(auth.load_caller)

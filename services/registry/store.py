@@ -1,7 +1,7 @@
 """The registry's SQL. Functions take a ``Transaction`` and return plain dicts."""
 import psycopg2.extras
 
-from backbone.errors import Conflict
+from backbone.errors import Conflict, Unauthorized
 from backbone.pagination import decode_cursor, page
 
 ACCOUNT_COLUMNS = "id, email, name, role, phone, locale, created_at"
@@ -68,6 +68,8 @@ def insert_business(tx, business):
                 RETURNING {BUSINESS_COLUMNS}""", business)
     except psycopg2.errors.UniqueViolation as exc:
         raise _duplicate_identity(exc) from None
+    except psycopg2.errors.ForeignKeyViolation:
+        raise Unauthorized("The account behind this token no longer exists.") from None
 
 
 def _duplicate_identity(exc):

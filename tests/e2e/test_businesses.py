@@ -1,7 +1,9 @@
 """The registry through the gateway: register, see, list, verify, certify, export readiness."""
 import concurrent.futures
 import datetime as dt
+import uuid
 
+import jwt
 import psycopg2
 import pytest
 
@@ -285,3 +287,11 @@ def test_export_rules_are_public(api):
     assert {"domestic", "asean", "middle_east", "japan", "eu", "usa"} <= {
         m["code"] for m in body["markets"]}
     assert "kuliner" in body["sectors"] and "halal" in body["certifications"]
+
+
+def test_a_token_of_a_vanished_vendor_cannot_register(api):
+    ghost = jwt.encode({"sub": str(uuid.uuid4()), "role": "vendor",
+                        "exp": dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)},
+                       "test-secret-key-with-enough-length-for-hs256", algorithm="HS256")
+    response = api.post("/businesses", token=ghost, json=business_body())
+    assert response.status_code == 401
