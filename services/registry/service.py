@@ -150,7 +150,7 @@ class RegistryService:
     @rpc
     def resubmit_business(self, caller, business_id):
         with self.db.transaction() as tx:
-            domain.check_owner(caller, self._business(tx, business_id))
+            self._owned_business(tx, caller, business_id)
             business = self._change_status(tx, business_id, "pending", None,
                                            caller["account_id"])
             return self._view(tx, business, caller)
@@ -168,8 +168,7 @@ class RegistryService:
     def update_business(self, caller, business_id, data):
         changes = load_valid(schemas.BusinessUpdate(), data)
         with self.db.transaction() as tx:
-            business = self._business(tx, business_id, for_update=True)
-            domain.check_owner(caller, business)
+            business = self._owned_business(tx, caller, business_id)
             domain.check_may_update(business["status"], changes)
             domain.check_business_identity(business | changes, self.rules)
             if changes:
@@ -182,8 +181,7 @@ class RegistryService:
     def add_certification(self, caller, business_id, data):
         data = load_valid(schemas.CertificationCreate(), data)
         with self.db.transaction() as tx:
-            business = self._business(tx, business_id, for_update=True)
-            domain.check_owner(caller, business)
+            business = self._owned_business(tx, caller, business_id)
             number = domain.check_certification(self.rules, data["kind"], data["number"],
                                                 data["valid_until"], clock.today_wib())
             certification = store.insert_certification(tx, data | {
@@ -216,6 +214,12 @@ class RegistryService:
         business = store.business_by_id(tx, _uuid_or_none(business_id), for_update)
         if business is None:
             raise NotFound("No such business.")
+        return business
+
+    def _owned_business(self, tx, caller, business_id):
+        """The business, locked for this transaction's change, if the caller owns it."""
+        business = self._business(tx, business_id, for_update=True)
+        domain.check_owner(caller, business)
         return business
 
     def _visible_business(self, tx, caller, business_id):
