@@ -26,6 +26,7 @@ psycopg2.extras.register_uuid()
 # A connection idle longer than this is pinged before use: after a database restart the
 # pool's sockets are dead, and a ping is cheaper than failing the user's request.
 PING_AFTER_IDLE_SECONDS = 5.0
+HOUSEKEEPING_EVERY_SECONDS = 600
 
 
 class ConnectionPool:
@@ -212,13 +213,27 @@ class Database(DependencyProvider):
             self.postgres.on_events_committed = self.relay.wake
 
     def start(self):
+        self._stopped = threading.Event()
+        self.container.spawn_managed_thread(self._housekeeping)
         if self.relay:
             self.container.spawn_managed_thread(self.relay.run)
 
     def stop(self):
+        self._stopped.set()
         if self.relay:
             self.relay.stop()
         self.postgres.close()
+
+    def _housekeeping(self):
+        """Sent outbox rows and old inbox rows are kept for a while, then forgotten."""
+        while not self._stopped.wait(HOUSEKEEPING_EVERY_SECONDS):
+            try:
+                with self.postgres.transaction() as tx:
+                    outbox.purge_sent(tx, config.env_int("LARIS_OUTBOX_RETENTION_DAYS"))
+                    inbox.purge_handled(tx, config.env_int("LARIS_INBOX_RETENTION_DAYS"))
+            except Exception:
+                log.exception("outbox/inbox housekeeping failed; next try in %ss",
+                              HOUSEKEEPING_EVERY_SECONDS)
 
     def kill(self):
         self.stop()

@@ -46,6 +46,13 @@ def claim(tx, event, handler):
     return row is not None
 
 
+def purge_handled(tx, older_than_days):
+    """Forget old inbox rows. Keep them longer than any redelivery can come late: a copy
+    arriving after its row is gone would be applied again."""
+    tx.execute("DELETE FROM inbox WHERE handled_at < now() - make_interval(days => %s)",
+               (older_than_days,))
+
+
 def dead_letter_queue(queue_name):
     return Queue(f"dlq.{queue_name}", exchange=DEAD_LETTER_EXCHANGE, routing_key=queue_name,
                  durable=True)
@@ -57,6 +64,7 @@ def _republish(amqp_uri, message, headers, **target):
         message.body,
         content_type=message.content_type,
         content_encoding=message.content_encoding,
+        message_id=_message_id(message),
         headers={**(message.headers or {}), **headers},
         **target,
     )

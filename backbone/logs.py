@@ -22,7 +22,8 @@ class ContextFilter(logging.Filter):
             return False
         if getattr(record, "request_id", None) is None:
             record.request_id = request_id_var.get()
-        record.service = service_var.get() or _process_service["name"]
+        if getattr(record, "service", None) is None:
+            record.service = service_var.get() or _process_service["name"]
         return True
 
 

@@ -11,7 +11,6 @@ so several copies of a service never publish the same row at the same time.
 """
 import logging
 import threading
-import time
 
 import psycopg2.extras
 from nameko.amqp.publish import Publisher
@@ -34,8 +33,6 @@ CLAIM_UNSENT = """
 MARK_SENT = """UPDATE outbox SET published_at = now(), attempts = attempts + 1
                 WHERE seq = ANY(%s)"""
 MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE seq = %s"
-PURGE_SENT = "DELETE FROM outbox WHERE published_at < now() - make_interval(days => %s)"
-PURGE_EVERY_SECONDS = 600
 
 
 def store(tx, event):
@@ -48,6 +45,11 @@ def store(tx, event):
     )
 
 
+def purge_sent(tx, older_than_days):
+    tx.execute("DELETE FROM outbox WHERE published_at < now() - make_interval(days => %s)",
+               (older_than_days,))
+
+
 def pending_count(tx):
     return tx.one("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")["n"]
 
@@ -57,35 +59,34 @@ class OutboxRelay:
         self.postgres = postgres
         self.batch_size = batch_size
         self.poll_seconds = config.env_float("LARIS_OUTBOX_POLL_SECONDS")
-        self.retention_days = config.env_int("LARIS_OUTBOX_RETENTION_DAYS")
         # Not mandatory: an event that no queue is bound for yet is normal (its consumers may
-        # arrive later), and the outbox row stays as the record that it happened.
+        # arrive later); the outbox row stays, for LARIS_OUTBOX_RETENTION_DAYS, as the record
+        # that it happened.
         self.publisher = Publisher(amqp_uri, use_confirms=True, delivery_mode=PERSISTENT,
                                    serializer="json", mandatory=False)
         self._wakeup = threading.Event()
-        self._running = True
-        self._last_purge = 0.0
+        self._stopped = threading.Event()
 
     def wake(self):
         self._wakeup.set()
 
     def stop(self):
-        self._running = False
+        self._stopped.set()
         self._wakeup.set()
 
     def run(self):
         failures = 0
-        while self._running:
+        while not self._stopped.is_set():
             self._wakeup.clear()
             try:
                 published = self.publish_pending()
-                self._purge_if_due()
                 failures = 0
             except Exception:
                 failures += 1
                 delay = min(30.0, self.poll_seconds * 2 ** failures)
                 log.exception("outbox relay failed; retrying in %.1fs", delay)
-                self._wakeup.wait(delay)
+                # New commits must not cut the pause short while the broker is away.
+                self._stopped.wait(delay)
                 continue
             if published < self.batch_size:
                 self._wakeup.wait(self.poll_seconds)
@@ -132,11 +133,3 @@ class OutboxRelay:
         log.info("event published", extra={
             "event_id": str(row["event_id"]), "event_type": row["event_type"],
             "request_id": row["request_id"]})
-
-    def _purge_if_due(self):
-        if time.monotonic() - self._last_purge < PURGE_EVERY_SECONDS:
-            return
-        self._last_purge = time.monotonic()
-        with self.postgres.pool.connection() as conn, conn.cursor() as cursor:
-            cursor.execute(PURGE_SENT, (self.retention_days,))
-            conn.commit()

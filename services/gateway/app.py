@@ -35,7 +35,7 @@ def settings():
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         "SECRET_KEY": secret,
-        "TOKEN_TTL_SECONDS": int(config.env("LARIS_TOKEN_TTL_SECONDS", "3600")),
+        "TOKEN_TTL_SECONDS": config.env_int("LARIS_TOKEN_TTL_SECONDS"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "AMQP_URI": config.amqp_uri(),
         "JSON_SORT_KEYS": False,
@@ -47,8 +47,8 @@ def create_app():
     app.config.update(settings())
     app.json.sort_keys = False
     app.extensions["rpc"] = RpcPool(
-        app.config["AMQP_URI"], size=int(config.env("LARIS_RPC_POOL_SIZE", "16")),
-        timeout=float(config.env("LARIS_RPC_TIMEOUT", "10")))
+        app.config["AMQP_URI"], size=config.env_int("LARIS_RPC_POOL_SIZE"),
+        timeout=config.env_float("LARIS_RPC_TIMEOUT"))
     app.extensions["health_rpc"] = RpcPool(app.config["AMQP_URI"], size=2, timeout=3.0)
 
     api = LarisApi(app, spec_kwargs={"info": {"description": (
@@ -62,7 +62,7 @@ def create_app():
 
     # Behind N reverse proxies, the client's address (used to throttle log-ins) is the one
     # they report in X-Forwarded-For; trusting it without a proxy would let clients forge it.
-    trusted_proxies = int(config.env("LARIS_TRUSTED_PROXIES", "0"))
+    trusted_proxies = config.env_int("LARIS_TRUSTED_PROXIES")
     if trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)
 

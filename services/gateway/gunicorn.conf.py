@@ -4,18 +4,19 @@ Worker class ``gthread`` on purpose: each request thread blocks on an RPC reply,
 client pool is thread-safe (one nameko client per thread at a time). gunicorn 27 has no
 eventlet worker, and the gateway has no need of one.
 """
+import glob
 import os
-import shutil
 import tempfile
 
+from backbone.config import env, env_int
 from backbone.logs import logging_config, set_process_service
 
 set_process_service("gateway")
 
-bind = f"{os.environ.get('LARIS_HTTP_HOST', '127.0.0.1')}:{os.environ.get('LARIS_HTTP_PORT', '8000')}"
+bind = f"{env('LARIS_HTTP_HOST')}:{env_int('LARIS_HTTP_PORT')}"
 worker_class = "gthread"
-workers = int(os.environ.get("LARIS_GATEWAY_WORKERS", "2"))
-threads = int(os.environ.get("LARIS_GATEWAY_THREADS", "16"))
+workers = env_int("LARIS_GATEWAY_WORKERS")
+threads = env_int("LARIS_GATEWAY_THREADS")
 timeout = 30
 graceful_timeout = 20
 accesslog = None  # the app logs one JSON line per request itself
@@ -32,8 +33,10 @@ _metrics_dir = os.environ.setdefault(
 
 
 def on_starting(server):
-    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    """Counters of a previous run's workers would otherwise be summed into this run's."""
     os.makedirs(_metrics_dir, exist_ok=True)
+    for stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
+        os.remove(stale)
 
 
 def child_exit(server, worker):

@@ -29,7 +29,7 @@ def readyz():
     body = {"error": {"code": "service_unavailable",
                       "message": f"Not ready: {', '.join(down)} not answering."},
             "checks": checks}
-    return jsonify(body), 503
+    return jsonify(body), 503, {"Retry-After": "5"}
 
 
 def _check_broker():

@@ -9,7 +9,7 @@ from nameko.timer import timer
 from backbone import clock, config
 from backbone.context import RequestContext
 from backbone.db import Database, Postgres
-from backbone.errors import NotFound, Unauthorized, load_valid
+from backbone.errors import Conflict, NotFound, Unauthorized, load_valid
 from services.registry import domain, events, schemas, store
 from services.registry.dependencies import ExportRules, PasswordHasher, Passwords
 
@@ -49,8 +49,13 @@ class FirstAdmin(DependencyProvider):
         with postgres.transaction() as tx:
             if store.credentials_by_email(tx, email):
                 return
-            insert_account(tx, {"email": email, "name": "Laris admin", "role": "admin",
-                                "phone": None, "locale": "id"}, PasswordHasher().hash(password))
+        password_hash = PasswordHasher().hash(password)
+        try:
+            with postgres.transaction() as tx:
+                insert_account(tx, {"email": email, "name": "Laris admin", "role": "admin",
+                                    "phone": None, "locale": "id"}, password_hash)
+        except Conflict:
+            return  # another copy of the service, starting at the same time, created it
         log.info("first admin created", extra={"email": email})
 
 
@@ -98,6 +103,11 @@ class RegistryService:
             if self.passwords.needs_rehash(password_hash):
                 store.update_password_hash(tx, account["id"], self.passwords.hash(data["password"]))
         return schemas.Account().dump(account)
+
+    @timer(interval=3600)
+    def forget_old_login_failures(self):
+        with self.db.transaction() as tx:
+            store.forget_login_failures_before(tx, clock.now() - THROTTLE.window)
 
     @rpc
     def get_account(self, account_id):

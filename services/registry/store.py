@@ -51,6 +51,10 @@ def record_login_failure(tx, email, client):
     tx.execute("INSERT INTO login_failures (email, client) VALUES (%s, %s)", (email, client))
 
 
+def forget_login_failures_before(tx, moment):
+    tx.execute("DELETE FROM login_failures WHERE failed_at < %s", (moment,))
+
+
 def clear_login_failures(tx, email):
     tx.execute("DELETE FROM login_failures WHERE email = %s", (email,))
 

@@ -17,7 +17,7 @@ class IsolatedInfra:
         self.db_prefix = f"laris_test_{self.run_id}_"
         base = os.environ.get("LARIS_TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672")
         self.amqp_uri = f"{base}/{urllib.parse.quote(self.vhost, safe='')}"
-        self.pg_url = os.environ.get("LARIS_TEST_PG_URL", config.DEFAULTS["LARIS_PG_URL"])
+        self.pg_url = os.environ.get("LARIS_TEST_PG_URL") or config.env("LARIS_PG_URL")
         self._databases = []
 
     def env(self):
