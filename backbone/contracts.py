@@ -76,6 +76,11 @@ class BusinessResubmittedV1(BusinessFacts):
     pass
 
 
+class BusinessUpdatedV1(BusinessFacts):
+    """The facts changed while the business was not yet verified (its legal identity is fixed
+    once verified)."""
+
+
 class BusinessCertificationAddedV1(Contract):
     business_id = fields.String(required=True)
     certification_id = fields.String(required=True)
@@ -102,6 +107,7 @@ CONTRACTS = {
     ("business.verified", 1): BusinessVerifiedV1,
     ("business.rejected", 1): BusinessRejectedV1,
     ("business.resubmitted", 1): BusinessResubmittedV1,
+    ("business.updated", 1): BusinessUpdatedV1,
     ("business.certification_added", 1): BusinessCertificationAddedV1,
     ("business.export_readiness_changed", 1): BusinessExportReadinessChangedV1,
 }

@@ -16,7 +16,7 @@ import psycopg2.extensions
 import psycopg2.extras
 from nameko.extensions import DependencyProvider
 
-from backbone import config, inbox, outbox
+from backbone import config, idempotency, inbox, outbox
 from backbone.contracts import new_event
 from backbone.errors import BackendUnavailable
 
@@ -225,12 +225,15 @@ class Database(DependencyProvider):
         self.postgres.close()
 
     def _housekeeping(self):
-        """Sent outbox rows and old inbox rows are kept for a while, then forgotten."""
+        """Sent outbox rows, inbox rows and idempotency keys are kept for a while, then
+        forgotten."""
         while not self._stopped.wait(HOUSEKEEPING_EVERY_SECONDS):
             try:
                 with self.postgres.transaction() as tx:
                     outbox.purge_sent(tx, config.env_int("LARIS_OUTBOX_RETENTION_DAYS"))
                     inbox.purge_handled(tx, config.env_int("LARIS_INBOX_RETENTION_DAYS"))
+                    idempotency.purge_older_than(
+                        tx, config.env_int("LARIS_IDEMPOTENCY_RETENTION_HOURS"))
             except Exception:
                 log.exception("outbox/inbox housekeeping failed; next try in %ss",
                               HOUSEKEEPING_EVERY_SECONDS)

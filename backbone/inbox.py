@@ -86,9 +86,14 @@ class DeadLetteringQueueConsumer(QueueConsumer):
 
 
 class InboxEventHandler(EventHandler):
+    """``version`` is the contract version the handler was written for. While a producer
+    publishes two versions side by side (same routing key), each handler takes its own and
+    acknowledges the other."""
+
     queue_consumer = DeadLetteringQueueConsumer()
 
-    def __init__(self, source_service, event_type, **kwargs):
+    def __init__(self, source_service, event_type, version=1, **kwargs):
+        self.version = version
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
 
@@ -114,6 +119,12 @@ class InboxEventHandler(EventHandler):
                 raise InvalidEvent(f"expected {self.event_type}, got {event.event_type}")
         except InvalidEvent as exc:
             self.dead_letter(message, str(exc))
+            self.queue_consumer.ack_message(message)
+            return
+        if event.version != self.version:
+            log.info("event of another contract version left to its own handler", extra={
+                "queue": self.queue.name, "event_id": str(event.event_id),
+                "version": event.version, "handles_version": self.version})
             self.queue_consumer.ack_message(message)
             return
         context_data = self.unpack_message_headers(message)

@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from backbone.errors import NotFound, Unauthorized
 from services.gateway import auth
-from services.gateway.http import json_body, reply
+from services.gateway.http import IDEMPOTENCY_KEY_DOC, idempotency_key, json_body, reply
 from services.gateway.rpc import call
 from services.gateway.schemas import Token
 from services.registry import schemas
@@ -14,12 +14,14 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
 
 
 @blp.post("/accounts")
+@blp.doc(**IDEMPOTENCY_KEY_DOC)
 @blp.arguments(schemas.AccountCreate)
 @blp.alt_response(201, schema=schemas.Account, success=True,
                   description="The new account. Buyers and vendors sign themselves up; "
                               "only an admin creates organizers.")
 def create_account(_):
-    return reply(call("registry", "create_account", g.caller, json_body()), 201)
+    return reply(call("registry", "create_account", g.caller, json_body(),
+                      idempotency_key=idempotency_key()), 201)
 
 
 @blp.post("/auth/token")

@@ -3,7 +3,8 @@ from flask import g
 from flask_smorest import Blueprint
 
 from services.gateway import auth
-from services.gateway.http import json_body, query_args, reply
+from services.gateway.http import (IDEMPOTENCY_KEY_DOC, idempotency_key, json_body, query_args,
+                                   reply)
 from services.gateway.rpc import call
 from services.registry import schemas
 
@@ -14,12 +15,14 @@ BEARER = [{"bearer": []}]
 
 @blp.post("/businesses")
 @auth.requires("vendor")
+@blp.doc(**IDEMPOTENCY_KEY_DOC)
 @blp.arguments(schemas.BusinessCreate)
 @blp.alt_response(201, schema=schemas.Business, success=True,
                   description="Registered, pending verification by the city.")
 @blp.doc(security=BEARER)
 def register_business(_):
-    return reply(call("registry", "register_business", g.caller, json_body()), 201)
+    return reply(call("registry", "register_business", g.caller, json_body(),
+                      idempotency_key=idempotency_key()), 201)
 
 
 @blp.get("/businesses")
@@ -72,12 +75,13 @@ def resubmit_business(business_id):
 
 @blp.post("/businesses/<business_id>/certifications")
 @auth.requires("vendor")
+@blp.doc(**IDEMPOTENCY_KEY_DOC)
 @blp.arguments(schemas.CertificationCreate)
 @blp.alt_response(201, schema=schemas.Certification, success=True)
 @blp.doc(security=BEARER)
 def add_certification(_, business_id):
-    return reply(call("registry", "add_certification", g.caller, business_id, json_body()),
-                 201)
+    return reply(call("registry", "add_certification", g.caller, business_id, json_body(),
+                      idempotency_key=idempotency_key()), 201)
 
 
 @blp.get("/export-rules")

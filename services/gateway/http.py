@@ -17,3 +17,15 @@ def json_body():
 
 def query_args():
     return request.args.to_dict()
+
+
+def idempotency_key():
+    """The client's ``Idempotency-Key`` header, for writes it may retry."""
+    return request.headers.get("Idempotency-Key")
+
+
+IDEMPOTENCY_KEY_DOC = {"parameters": [{
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "Retrying with the same key and body returns the first result instead of "
+                   "writing twice; the same key with another body is a 422."}]}

@@ -63,12 +63,12 @@ class RpcPool:
         self._idle = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)
 
-    def call(self, service, method, *args, request_id=None):
+    def call(self, service, method, *args, request_id=None, **kwargs):
         with self._client(service) as client:
             client.context.clear()
             if request_id:
                 client.context["request_id"] = request_id
-            return client.method(service, method)(*args)
+            return client.method(service, method)(*args, **kwargs)
 
     @contextlib.contextmanager
     def _client(self, service):
@@ -102,9 +102,9 @@ class RpcPool:
                 return
 
 
-def call(service, method, *args):
+def call(service, method, *args, **kwargs):
     """Call a service for the current HTTP request, carrying its request id."""
     from flask import current_app, g
 
     return current_app.extensions["rpc"].call(service, method, *args,
-                                              request_id=g.get("request_id"))
+                                              request_id=g.get("request_id"), **kwargs)

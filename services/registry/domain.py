@@ -183,7 +183,28 @@ def is_publicly_visible(business):
 
 # --- certifications and readiness -----------------------------------------------------------
 
+def resolve_certification_kind(kind, number):
+    """The contract's examples say "bpom" and "iso"; the rules need the precise kind, which the
+    number tells: BPOM MD.../ML..., ISO 9001 or ISO 22000."""
+    compact = re.sub(r"[\s\-]", "", number or "").upper()
+    if kind == "bpom":
+        for prefix in ("MD", "ML"):
+            if compact.startswith(prefix):
+                return f"bpom_{prefix.lower()}"
+        raise ValidationFailed("Say whether the BPOM number is MD or ML.", fields={"number": [
+            "A BPOM number starts with MD (made in Indonesia) or ML (imported)."]})
+    if kind == "iso":
+        for standard in ("22000", "9001"):
+            if standard in compact:
+                return f"iso_{standard}"
+        raise ValidationFailed("Say which ISO standard.", fields={"kind": [
+            "Use iso_9001 or iso_22000, or give the standard in the number."]})
+    return kind
+
+
 def check_certification(rules, kind, number, valid_until, today):
+    """The certification's precise kind and its normalised number, or a 422 naming the field."""
+    kind = resolve_certification_kind(kind, number)
     if not readiness.is_known_certification(rules, kind):
         raise ValidationFailed("Unknown certification.", fields={"kind": [
             f"One of {', '.join(rules.certifications)}."]})
@@ -194,7 +215,7 @@ def check_certification(rules, kind, number, valid_until, today):
     if valid_until < today:
         raise ValidationFailed("The certification has already expired.",
                                fields={"valid_until": ["Must not be in the past."]})
-    return readiness.normalise_certification_number(kind, number, rules)
+    return kind, readiness.normalise_certification_number(kind, number, rules)
 
 
 def evaluate_readiness(rules, business, certifications, today):

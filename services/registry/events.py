@@ -1,12 +1,14 @@
 """What the registry publishes, and the payload each event carries.
 
 Published (through the outbox): account.created, business.registered, business.verified,
-business.rejected, business.resubmitted, business.certification_added,
+business.rejected, business.resubmitted, business.updated, business.certification_added,
 business.export_readiness_changed. Consumed: none; the registry is the source of these facts.
 """
 
 ACCOUNT_CREATED = "account.created"
 BUSINESS_REGISTERED = "business.registered"
+BUSINESS_UPDATED = "business.updated"
+FACT_FIELDS = ("name", "kind", "sector", "kecamatan", "status")
 CERTIFICATION_ADDED = "business.certification_added"
 EXPORT_READINESS_CHANGED = "business.export_readiness_changed"
 
@@ -18,7 +20,7 @@ def account_created(account):
 
 def business_facts(business, note=None):
     """The facts other services keep in their read models, for every business.* status event."""
-    facts = {key: business[key] for key in ("name", "kind", "sector", "kecamatan", "status")}
+    facts = {key: business[key] for key in FACT_FIELDS}
     facts |= {"business_id": str(business["id"]),
               "owner_account_id": str(business["owner_account_id"])}
     if note is not None:

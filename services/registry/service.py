@@ -6,7 +6,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from backbone import clock, config
+from backbone import clock, config, idempotency
 from backbone.context import RequestContext
 from backbone.db import Database, Postgres
 from backbone.errors import Conflict, NotFound, Unauthorized, load_valid
@@ -77,13 +77,17 @@ class RegistryService:
     # --- accounts ---------------------------------------------------------------------------
 
     @rpc
-    def create_account(self, caller, data):
-        data = load_valid(schemas.AccountCreate(), data)
+    def create_account(self, caller, body, idempotency_key=None):
+        data = load_valid(schemas.AccountCreate(), body)
         domain.check_may_create_role(caller and caller["role"], data["role"])
         password_hash = self.passwords.hash(data.pop("password"))
+        scope = ("create_account", caller["account_id"] if caller else "anonymous")
         with self.db.transaction() as tx:
-            account = insert_account(tx, data, password_hash)
-        return schemas.Account().dump(account)
+            if (earlier := idempotency.replay(tx, scope, idempotency_key, body)) is not None:
+                return earlier
+            account = schemas.Account().dump(insert_account(tx, data, password_hash))
+            idempotency.remember(tx, scope, idempotency_key, account)
+        return account
 
     @rpc
     def authenticate(self, data, client=None):
@@ -120,17 +124,22 @@ class RegistryService:
     # --- businesses -------------------------------------------------------------------------
 
     @rpc
-    def register_business(self, caller, data):
+    def register_business(self, caller, body, idempotency_key=None):
         domain.check_may_register_business(caller)
-        data = load_valid(schemas.BusinessCreate(), data)
+        data = load_valid(schemas.BusinessCreate(), body)
         domain.check_business_identity(data, self.rules)
         business = domain.normalised_business(data) | {
             "id": uuid.uuid4(), "owner_account_id": caller["account_id"]}
+        scope = ("register_business", caller["account_id"])
         with self.db.transaction() as tx:
+            if (earlier := idempotency.replay(tx, scope, idempotency_key, body)) is not None:
+                return earlier
             business = store.insert_business(tx, business)
             tx.emit(events.BUSINESS_REGISTERED, events.business_facts(business))
             self._announce_readiness(tx, business)
-            return self._view(tx, business, caller)
+            view = self._view(tx, business, caller)
+            idempotency.remember(tx, scope, idempotency_key, view)
+        return view
 
     @rpc
     def get_business(self, caller, business_id):
@@ -182,23 +191,31 @@ class RegistryService:
             domain.check_may_update(business["status"], changes)
             domain.check_business_identity(business | changes, self.rules)
             if changes:
+                before = business
                 business = store.update_business(tx, business_id,
                                                  domain.normalised_business(changes))
+                if any(before[key] != business[key] for key in events.FACT_FIELDS):
+                    tx.emit(events.BUSINESS_UPDATED, events.business_facts(business))
                 self._announce_readiness(tx, business)
             return self._view(tx, business, caller)
 
     @rpc
-    def add_certification(self, caller, business_id, data):
-        data = load_valid(schemas.CertificationCreate(), data)
+    def add_certification(self, caller, business_id, body, idempotency_key=None):
+        data = load_valid(schemas.CertificationCreate(), body)
+        scope = ("add_certification", business_id)
         with self.db.transaction() as tx:
             business = self._owned_business(tx, caller, business_id)
-            number = domain.check_certification(self.rules, data["kind"], data["number"],
-                                                data["valid_until"], clock.today_wib())
+            if (earlier := idempotency.replay(tx, scope, idempotency_key, body)) is not None:
+                return earlier
+            kind, number = domain.check_certification(
+                self.rules, data["kind"], data["number"], data["valid_until"], clock.today_wib())
             certification = store.insert_certification(tx, data | {
-                "id": uuid.uuid4(), "business_id": business_id, "number": number})
+                "id": uuid.uuid4(), "business_id": business_id, "kind": kind, "number": number})
             tx.emit(events.CERTIFICATION_ADDED, events.certification_added(certification))
             self._announce_readiness(tx, business)
-        return schemas.Certification().dump(certification | {"valid": True})
+            view = schemas.Certification().dump(certification | {"valid": True})
+            idempotency.remember(tx, scope, idempotency_key, view)
+        return view
 
     @rpc
     def export_rules(self):

@@ -295,3 +295,52 @@ def test_a_token_of_a_vanished_vendor_cannot_register(api):
                        "test-secret-key-with-enough-length-for-hs256", algorithm="HS256")
     response = api.post("/businesses", token=ghost, json=business_body())
     assert response.status_code == 401
+
+
+# --- retries with an Idempotency-Key --------------------------------------------------------
+
+def test_a_retried_registration_with_its_key_registers_once(api, vendor):
+    body = business_body(nib=None)
+    key = {"Idempotency-Key": f"reg-{uuid.uuid4()}"}
+    first = api.post("/businesses", token=vendor["token"], json=body, headers=key)
+    retry = api.post("/businesses", token=vendor["token"], json=body, headers=key)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    other_body = api.post("/businesses", token=vendor["token"],
+                          json=business_body(nib=None), headers=key)
+    assert other_body.status_code == 422
+    assert "Idempotency-Key" in other_body.json()["error"]["fields"]
+    listing = api.get("/businesses", token=vendor["token"]).json()["items"]
+    assert [b["id"] for b in listing] == [first.json()["id"]]
+
+
+def test_concurrent_retries_with_one_key_make_one_business(api, vendor):
+    body = business_body(nib=None)
+    key = {"Idempotency-Key": f"race-{uuid.uuid4()}"}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
+        responses = list(pool.map(lambda _: api.post(
+            "/businesses", token=vendor["token"], json=body, headers=key), range(5)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(api.get("/businesses", token=vendor["token"]).json()["items"]) == 1
+
+
+def test_without_a_key_each_request_is_its_own(api, vendor):
+    body = business_body(nib=None)
+    ids = {api.post("/businesses", token=vendor["token"], json=body).json()["id"]
+           for _ in range(2)}
+    assert len(ids) == 2
+
+
+def test_the_contracts_generic_certification_kinds_are_understood(api, vendor):
+    business = api.register_business(vendor, sector="fashion")
+    path = f"/businesses/{business['id']}/certifications"
+    bpom = api.post(path, token=vendor["token"], json={
+        "kind": "bpom", "number": "ML 224513001234", "valid_until": NEXT_YEAR})
+    iso = api.post(path, token=vendor["token"], json={
+        "kind": "iso", "number": "ISO 9001:2015-ID-0421", "valid_until": NEXT_YEAR})
+    assert (bpom.status_code, bpom.json()["kind"]) == (201, "bpom_ml")
+    assert (iso.status_code, iso.json()["kind"]) == (201, "iso_9001")
+    vague = api.post(path, token=vendor["token"], json={
+        "kind": "iso", "number": "ISO 14001", "valid_until": NEXT_YEAR})
+    assert vague.status_code == 422 and "kind" in vague.json()["error"]["fields"]

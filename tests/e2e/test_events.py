@@ -162,3 +162,38 @@ def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(
     assert dead.headers[ATTEMPTS_HEADER] == 4
     assert json.loads(dead.body)["event_id"] == str(row["event_id"])
     assert effects(infra, row["event_id"]) == []
+
+
+def test_two_versions_side_by_side_each_reach_their_own_handler(broker, infra, system):
+    facts = {"business_id": str(uuid.uuid4()), "owner_account_id": str(uuid.uuid4()),
+             "name": "Kopi Dinoyo", "kind": "umkm", "sector": "kuliner",
+             "kecamatan": "lowokwaru", "status": "verified"}
+    envelope = {"event_type": "business.verified", "occurred_at": "2026-11-23T10:00:00+07:00",
+                "source": "registry", "request_id": "side-by-side"}
+    v1 = envelope | {"event_id": str(uuid.uuid4()), "version": 1, "payload": facts}
+    v2 = envelope | {"event_id": str(uuid.uuid4()), "version": 2,
+                     "payload": facts | {"verified_by": "organizer-1"}}
+    for event in (v1, v2):
+        broker.publish_raw("registry.events", "business.verified", json.dumps(event))
+
+    handled = lambda: rows(infra.database_url("probe"),  # noqa: E731
+                           "SELECT event_id::text, handler FROM inbox WHERE event_id IN (%s, %s)"
+                           " ORDER BY handler", (v1["event_id"], v2["event_id"]))
+    wait_for(lambda: len(handled()) == 2)
+    time.sleep(0.5)
+    assert handled() == [
+        {"event_id": v1["event_id"], "handler": "probe.on_business_verified"},
+        {"event_id": v2["event_id"], "handler": "probe.on_business_verified_v2"}]
+    probe_log = system.processes["probe"].log()
+    assert "event of another contract version left to its own handler" in probe_log
+
+
+def test_identity_changes_before_verification_are_announced(api, vendor, broker):
+    queue = broker.observe("registry", "business.updated", "updated")
+    business = api.register_business(vendor)
+    path = f"/businesses/{business['id']}"
+    api.patch(path, token=vendor["token"], json={"address": "Jl. Ijen No. 3"})
+    api.patch(path, token=vendor["token"], json={"sector": "perdagangan", "name": "Toko Sanan"})
+    [message] = copies_of(broker, queue, business["id"], expect=1)
+    payload = broker.body(message)["payload"]
+    assert (payload["sector"], payload["name"]) == ("perdagangan", "Toko Sanan")

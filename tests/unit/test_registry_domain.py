@@ -150,7 +150,7 @@ def test_visibility_of_private_fields():
 def test_certification_checks_normalise_and_refuse_expired():
     today = dt.date(2026, 11, 23)
     assert domain.check_certification(RULES, "bpom_md", "md 224513001234",
-                                      dt.date(2027, 1, 1), today) == "MD224513001234"
+                                      dt.date(2027, 1, 1), today) == ("bpom_md", "MD224513001234")
     with pytest.raises(ValidationFailed) as expired:
         domain.check_certification(RULES, "sni", "SNI 123", dt.date(2026, 11, 22), today)
     assert "valid_until" in expired.value.fields
@@ -175,3 +175,24 @@ def test_readiness_summary_is_what_the_event_announces():
     # A year later both certificates have expired: nothing is ready any more.
     later = domain.evaluate_readiness(RULES, business, certifications, dt.date(2027, 1, 2))
     assert domain.readiness_summary(later)["export_ready"] == []
+
+
+@pytest.mark.parametrize("kind, number, precise", [
+    ("bpom", "MD 224513001234", "bpom_md"),
+    ("bpom", "ml224513001234", "bpom_ml"),
+    ("iso", "ISO 9001:2015-ID-0421", "iso_9001"),
+    ("iso", "ISO 22000:2018 / 7781", "iso_22000"),
+    ("halal", "ID35110000123450321", "halal"),
+])
+def test_the_contracts_generic_kinds_resolve_from_the_number(kind, number, precise):
+    assert domain.resolve_certification_kind(kind, number) == precise
+
+
+@pytest.mark.parametrize("kind, number, field", [
+    ("bpom", "224513001234", "number"),
+    ("iso", "ISO 14001:2015", "kind"),
+])
+def test_an_ambiguous_generic_kind_is_named(kind, number, field):
+    with pytest.raises(ValidationFailed) as error:
+        domain.resolve_certification_kind(kind, number)
+    assert field in error.value.fields

@@ -1,6 +1,18 @@
+from marshmallow import fields
+
+from backbone.contracts import CONTRACTS, BusinessVerifiedV1
 from backbone.context import RequestContext
 from backbone.db import Database
 from backbone.inbox import consumes
+
+
+class BusinessVerifiedV2(BusinessVerifiedV1):
+    """A future version, known only to the probe: it lets the tests publish two versions side
+    by side and see each handler take its own."""
+    verified_by = fields.String(required=True)
+
+
+CONTRACTS.setdefault(("business.verified", 2), BusinessVerifiedV2)
 
 
 def record_effect(tx, event):
@@ -22,6 +34,10 @@ class ProbeService:
 
     @consumes("registry", "business.verified")
     def on_business_verified(self, event):
+        self.db.apply_once(event, record_effect)
+
+    @consumes("registry", "business.verified", version=2)
+    def on_business_verified_v2(self, event):
         self.db.apply_once(event, record_effect)
 
     @consumes("registry", "account.created")
