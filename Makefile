@@ -10,13 +10,16 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # eventlet announces its own deprecation wherever nameko imports it; nameko 2.14 needs it.
 export PYTHONWARNINGS ?= ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.rpc,ignore::Warning:nameko.containers
 
-.PHONY: run test unit integration e2e install infra migrate demo bench clean
+.PHONY: run test lint unit integration e2e install infra migrate demo bench clean
 
 run: install infra migrate ## start every service and the gateway (http://127.0.0.1:8000), demo data loaded
 	scripts/run.sh
 
-test: install infra ## the whole suite, against the real RabbitMQ and PostgreSQL
+test: install infra lint ## the whole suite, against the real RabbitMQ and PostgreSQL
 	$(PY) -m pytest
+
+lint: install ## pyflakes, pycodestyle and bugbear rules (ruff)
+	$(VENV)/bin/ruff check .
 
 unit: install ## the pure rules only: no broker, no database
 	$(PY) -m pytest tests/unit

@@ -145,7 +145,8 @@ def new_event(event_type, payload, *, source, request_id=None, version=None, now
     try:
         loaded = schema.load(schema.dump(payload))
     except ValidationError as exc:
-        raise ValueError(f"{event_type} v{version} payload breaks its contract: {exc.messages}")
+        raise ValueError(
+            f"{event_type} v{version} payload breaks its contract: {exc.messages}") from None
     return Event(
         event_id=uuid.uuid4(),
         event_type=event_type,
@@ -164,7 +165,7 @@ def event_from_message(body):
     try:
         envelope = EventEnvelope().load(body)
     except ValidationError as exc:
-        raise InvalidEvent(f"bad envelope: {exc.messages}")
+        raise InvalidEvent(f"bad envelope: {exc.messages}") from None
     schema_class = CONTRACTS.get((envelope["event_type"], envelope["version"]))
     if schema_class is None:
         raise InvalidEvent(
@@ -173,5 +174,5 @@ def event_from_message(body):
         payload = schema_class().load(envelope["payload"])
     except ValidationError as exc:
         raise InvalidEvent(f"payload breaks {envelope['event_type']} v{envelope['version']}: "
-                           f"{exc.messages}")
+                           f"{exc.messages}") from None
     return Event(**(envelope | {"payload": payload}))

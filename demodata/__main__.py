@@ -1,8 +1,8 @@
 """python -m demodata [--url http://127.0.0.1:8000] [--wait SECONDS]"""
 import argparse
-import os
 import sys
 
+from backbone import config
 from backbone.logs import configure_logging
 from demodata import registry
 from demodata.client import ApiError, Gateway
@@ -12,7 +12,7 @@ LOADERS = (registry,)
 
 def main():
     parser = argparse.ArgumentParser(description="Load Laris's demo data through the API.")
-    parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('LARIS_HTTP_PORT', '8000')}")
+    parser.add_argument("--url", default=f"http://127.0.0.1:{config.env('LARIS_HTTP_PORT')}")
     parser.add_argument("--wait", type=float, default=0,
                         help="wait up to this many seconds for the gateway to be ready")
     args = parser.parse_args()

@@ -320,7 +320,8 @@ def _parse_markets(section: Any, known: _KnownCodes) -> tuple[Market, ...]:
     entries = _mapping(section, "markets")
     if not entries:
         _fail("markets", "must not be empty")
-    return tuple(_parse_market(_code(key, "markets"), entry, known) for key, entry in entries.items())
+    return tuple(_parse_market(_code(key, "markets"), entry, known)
+                 for key, entry in entries.items())
 
 
 def _parse_market(code: str, entry: Any, known: _KnownCodes) -> Market:
@@ -334,7 +335,8 @@ def _parse_market(code: str, entry: Any, known: _KnownCodes) -> Market:
         if sector != DEFAULT_SECTOR and sector not in known.sectors:
             _fail(sector_where, f"unknown sector {sector!r}; add it under 'sectors' first")
         requirements[sector] = _parse_requirement_list(raw_list, sector_where, known)
-    return Market(code=code, label=_label(entry, where), requirements=MappingProxyType(requirements))
+    return Market(code=code, label=_label(entry, where),
+                  requirements=MappingProxyType(requirements))
 
 
 def _parse_requirement_list(raw: Any, where: str, known: _KnownCodes) -> tuple[Requirement, ...]:

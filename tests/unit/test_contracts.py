@@ -1,5 +1,4 @@
 """Event contracts: what a producer may emit and what a consumer accepts."""
-import datetime as dt
 import json
 import uuid
 

@@ -475,7 +475,8 @@ def test_error_message_says_where_the_problem_is():
 def test_bad_regex_is_rejected():
     mapping = minimal()
     mapping["certifications"]["halal"]["format"] = r"ID(\d+"
-    with pytest.raises(ValueError, match=r"certifications\.halal\.format.*not a valid regular expression"):
+    with pytest.raises(ValueError,
+                       match=r"certifications\.halal\.format.*not a valid regular expression"):
         parse_rules(mapping)
 
 
