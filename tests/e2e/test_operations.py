@@ -65,12 +65,14 @@ def test_openapi_document_and_browsable_ui(system):
     assert ui.status_code == 200 and "swagger" in ui.text.lower()
 
 
-def test_errors_are_json_in_the_contract_shape(system, api):
+def test_errors_are_json_in_the_contract_shape(system):
     for response, status in (
             (requests.get(system.url("/no/such/page"), timeout=5), 404),
             (requests.delete(system.url("/api/v1/me"), timeout=5), 405),
-            (api.post("/accounts", data=b"x" * (2 * 1024 * 1024),
-                      headers={"Content-Type": "application/json"}), 413)):
+            # Its own connection: gunicorn drains at most 64 KiB of a body the app refused,
+            # then drops the connection it had announced as keep-alive.
+            (requests.post(system.url("/api/v1/accounts"), data=b"x" * (2 * 1024 * 1024),
+                           headers={"Content-Type": "application/json"}, timeout=10), 413)):
         assert response.status_code == status
         assert response.headers["Content-Type"].startswith("application/json")
         assert set(response.json()) == {"error"}
