@@ -153,7 +153,7 @@ class RegistryService:
         filters = domain.listing_filters(caller, query)
         with self.db.transaction() as tx:
             listing = store.list_businesses(tx, filters, query["limit"], query["cursor"])
-            listing["items"] = [self._view(tx, b, caller) for b in listing["items"]]
+            listing["items"] = self._views(tx, listing["items"], caller)
         return listing
 
     @rpc
@@ -255,14 +255,10 @@ class RegistryService:
             raise NotFound("No such business.")
         return business
 
-    def _evaluate(self, tx, business):
-        certifications = store.certifications(tx, business["id"])
-        today = clock.today_wib()
-        return certifications, domain.evaluate_readiness(self.rules, business, certifications,
-                                                         today), today
-
     def _announce_readiness(self, tx, business):
-        _, results, _ = self._evaluate(tx, business)
+        certifications = store.certifications_of(tx, [business["id"]])[business["id"]]
+        results = domain.evaluate_readiness(self.rules, business, certifications,
+                                            clock.today_wib())
         summary = domain.readiness_summary(results)
         if summary != business["readiness"]:
             store.save_readiness(tx, business["id"], summary)
@@ -270,11 +266,25 @@ class RegistryService:
                     events.export_readiness_changed(business["id"], summary))
 
     def _view(self, tx, business, caller):
-        certifications, results, today = self._evaluate(tx, business)
-        private = domain.may_see_private(caller, business)
-        view = domain.business_view(
-            business, certifications, results, today, private=private,
-            decisions=store.decisions(tx, business["id"]) if private else ())
+        return self._views(tx, [business], caller)[0]
+
+    def _views(self, tx, businesses, caller):
+        """Each business as the caller may see it; two queries for the whole page."""
+        ids = [business["id"] for business in businesses]
+        certifications = store.certifications_of(tx, ids)
+        decisions = store.decisions_of(tx, [business["id"] for business in businesses
+                                            if domain.may_see_private(caller, business)])
+        today = clock.today_wib()
+        return [self._render(business, certifications[business["id"]],
+                             decisions.get(business["id"]), today)
+                for business in businesses]
+
+    def _render(self, business, certifications, decisions, today):
+        """``decisions`` is None for a reader who may not see the private fields."""
+        results = domain.evaluate_readiness(self.rules, business, certifications, today)
+        private = decisions is not None
+        view = domain.business_view(business, certifications, results, today, private=private,
+                                    decisions=decisions or ())
         if not private:
             return schemas.BusinessPublic().dump(view)
         view["readiness"] = domain.readiness_view(results, self.rules)

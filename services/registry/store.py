@@ -133,10 +133,15 @@ def insert_decision(tx, business_id, from_status, to_status, note, decided_by):
         (business_id, from_status, to_status, note, decided_by))
 
 
-def decisions(tx, business_id):
-    return tx.all(
-        """SELECT from_status, to_status, note, decided_by, decided_at
-             FROM verification_decisions WHERE business_id = %s ORDER BY id""", (business_id,))
+def decisions_of(tx, business_ids):
+    """Each business's verification history, oldest first: {business_id: [decision, ...]}."""
+    history = {business_id: [] for business_id in business_ids}
+    for row in tx.all(
+            """SELECT business_id, from_status, to_status, note, decided_by, decided_at
+                 FROM verification_decisions WHERE business_id = ANY(%s)
+                ORDER BY business_id, id""", (list(business_ids),)):
+        history[row.pop("business_id")].append(row)
+    return history
 
 
 # --- certifications -------------------------------------------------------------------------
@@ -153,10 +158,15 @@ def insert_certification(tx, certification):
     return row
 
 
-def certifications(tx, business_id):
-    return tx.all(
-        """SELECT id, kind, number, valid_until, created_at FROM certifications
-            WHERE business_id = %s ORDER BY valid_until DESC, id""", (business_id,))
+def certifications_of(tx, business_ids):
+    """Each business's certifications, latest expiry first: {business_id: [certification, ...]}."""
+    held = {business_id: [] for business_id in business_ids}
+    for row in tx.all(
+            """SELECT business_id, id, kind, number, valid_until, created_at FROM certifications
+                WHERE business_id = ANY(%s) ORDER BY business_id, valid_until DESC, id""",
+            (list(business_ids),)):
+        held[row.pop("business_id")].append(row)
+    return held
 
 
 def ping(tx):

@@ -4,6 +4,8 @@ import uuid
 
 import jwt
 
+from tests.support.db import rows
+
 SECRET = "test-secret-key-with-enough-length-for-hs256"
 
 
@@ -118,3 +120,21 @@ def test_a_token_of_a_vanished_account_is_refused(api):
                         "exp": dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)},
                        SECRET, algorithm="HS256")
     assert api.get("/me", token=ghost).status_code == 401
+
+
+def test_passwords_never_reach_logs_events_or_answers(api, system, infra):
+    secret = f"Sandi-{uuid.uuid4().hex}"
+    email = _email()
+    created = api.post("/accounts", json={"email": email, "password": secret, "name": "S",
+                                          "role": "vendor"})
+    api.post("/auth/token", json={"email": email, "password": secret})
+    api.post("/auth/token", json={"email": email, "password": secret + "-wrong"})
+    assert secret not in created.text
+    stored = rows(infra.database_url("registry"),
+                  "SELECT password_hash FROM accounts WHERE email = %s", (email,))
+    assert stored[0]["password_hash"].startswith("$argon2id$")
+    assert rows(infra.database_url("registry"),
+                "SELECT count(*) AS n FROM outbox WHERE body::text LIKE %s",
+                (f"%{secret}%",)) == [{"n": 0}]
+    for process in system.processes.values():
+        assert secret not in process.log(), process.name

@@ -197,3 +197,29 @@ def test_identity_changes_before_verification_are_announced(api, vendor, broker)
     [message] = copies_of(broker, queue, business["id"], expect=1)
     payload = broker.body(message)["payload"]
     assert (payload["sector"], payload["name"]) == ("perdagangan", "Toko Sanan")
+
+
+def test_an_expiring_certificate_is_announced_by_the_readiness_sweep(
+        api, vendor, organizer, broker, infra, system):
+    business = api.register_business(vendor, packaging=["paper"])
+    path = f"/businesses/{business['id']}"
+    api.verify(organizer, business["id"])
+    for kind, number in (("pirt", "206357301001227"), ("halal", "ID35110000123450321")):
+        api.post(f"{path}/certifications", token=vendor["token"], json={
+            "kind": kind, "number": number, "valid_until": "2030-01-01"})
+    assert "domestic" in api.get(path).json()["export_ready"]
+    queue = broker.observe("registry", "business.export_readiness_changed", "sweep")
+
+    # Time passes: the halal certificate reaches its end (the API refuses to record an
+    # expired one, so the test moves its date, as the calendar would).
+    execute(infra.database_url("registry"),
+            "UPDATE certifications SET valid_until = current_date - 1"
+            " WHERE business_id = %s AND kind = 'halal'", (business["id"],))
+    assert "domestic" not in api.get(path).json()["export_ready"]
+    system.restart("registry")  # the sweep runs at start-up, then hourly
+
+    [message] = copies_of(broker, queue, business["id"], expect=1)
+    payload = broker.body(message)["payload"]
+    domestic = next(m for m in payload["markets"] if m["market"] == "domestic")
+    assert "domestic" not in payload["export_ready"]
+    assert domestic["missing"] == ["certification:halal"]
