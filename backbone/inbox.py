@@ -5,7 +5,9 @@ message is checked against its event contract; the handler receives an ``Event``
 that is not a valid event, or whose handler keeps failing, is published to the dead-letter
 exchange with the reason in its headers and acknowledged: never an endless requeue loop, never
 silently dropped. A handler that fails is retried with a growing pause, up to
-``LARIS_CONSUMER_MAX_ATTEMPTS`` times, each retry a new copy carrying its attempt count.
+``LARIS_CONSUMER_MAX_ATTEMPTS`` times, each retry a new copy carrying its attempt count; while
+the service's database is unreachable the event waits (at most 30 s between tries) without
+spending those attempts.
 
 The handler makes its effect through ``self.db.apply_once(event, effect)``, which writes the
 inbox row (event id, handler) in the effect's own transaction.
@@ -24,11 +26,14 @@ from nameko.messaging import QueueConsumer
 
 from backbone import config
 from backbone.contracts import InvalidEvent, event_from_message
+from backbone.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = Exchange("laris.dead-letter", type="direct", durable=True)
 ATTEMPTS_HEADER = "x-laris-attempts"
+OUTAGE_WAITS_HEADER = "x-laris-outage-waits"
+MAX_OUTAGE_WAIT_SECONDS = 30.0
 REASON_HEADER = "x-laris-dead-reason"
 
 
@@ -141,12 +146,22 @@ class InboxEventHandler(EventHandler):
             self.queue_consumer.ack_message(message)
             return
         error = exc_info[1]
-        attempt = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
-        if isinstance(error, PermanentFailure) or attempt >= self.max_attempts:
-            self.dead_letter(message, f"{type(error).__name__}: {error}"
-                             f" (after {attempt} attempt{'s' if attempt > 1 else ''})")
+        headers = message.headers or {}
+        if isinstance(error, BackendUnavailable):
+            # The database is away, not the event at fault: wait for it without spending
+            # the handler's attempts, so an outage does not fill the dead-letter queue.
+            waits = int(headers.get(OUTAGE_WAITS_HEADER, 0)) + 1
+            self._retry_later(message, {OUTAGE_WAITS_HEADER: waits}, error,
+                              delay=min(MAX_OUTAGE_WAIT_SECONDS,
+                                        self.retry_seconds * 2 ** (waits - 1)))
         else:
-            self._retry_later(message, attempt, error)
+            attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+            if isinstance(error, PermanentFailure) or attempt >= self.max_attempts:
+                self.dead_letter(message, f"{type(error).__name__}: {error}"
+                                 f" (after {attempt} attempt{'s' if attempt > 1 else ''})")
+            else:
+                self._retry_later(message, {ATTEMPTS_HEADER: attempt}, error,
+                                  delay=self.retry_seconds * 2 ** (attempt - 1))
         self.queue_consumer.ack_message(message)
 
     def dead_letter(self, message, reason):
@@ -159,14 +174,12 @@ class InboxEventHandler(EventHandler):
         }, exchange=DEAD_LETTER_EXCHANGE, routing_key=self.queue.name,
             declare=[dead_letter_queue(self.queue.name)])
 
-    def _retry_later(self, message, attempt, error):
-        delay = self.retry_seconds * 2 ** (attempt - 1)
+    def _retry_later(self, message, counters, error, delay):
         log.warning("event handler failed; retrying", extra={
-            "queue": self.queue.name, "attempt": attempt, "delay_seconds": delay,
+            "queue": self.queue.name, **counters, "delay_seconds": delay,
             "error": repr(error), "message_id": _message_id(message)})
         eventlet.sleep(delay)
-        _republish(self.amqp_uri, message, {ATTEMPTS_HEADER: attempt},
-                   exchange="", routing_key=self.queue.name)
+        _republish(self.amqp_uri, message, counters, exchange="", routing_key=self.queue.name)
 
 
 def _message_id(message):

@@ -223,3 +223,25 @@ def test_an_expiring_certificate_is_announced_by_the_readiness_sweep(
     domestic = next(m for m in payload["markets"] if m["market"] == "domestic")
     assert "domestic" not in payload["export_ready"]
     assert domestic["missing"] == ["certification:halal"]
+
+
+def test_a_consumer_waits_out_its_database_outage_without_dead_lettering(
+        api, vendor, organizer, broker, infra, system):
+    probe_db = infra.database_url("probe")
+    name = probe_db.rsplit("/", 1)[1]
+    admin_url = probe_db.rsplit("/", 1)[0] + "/postgres"
+    business = api.register_business(vendor)
+    execute(admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    try:
+        execute(admin_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE datname = %s", (name,))
+        api.verify(organizer, business["id"])
+        [row] = outbox_rows(infra, "business.verified", business["id"])
+        probe = system.processes["probe"]
+        # Longer than the handler's five attempts would take (0.05 s doubling): it waits.
+        wait_for(lambda: probe.log().count('"x-laris-outage-waits": 6') >= 1, timeout=30)
+    finally:
+        execute(admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert wait_for(lambda: effects(infra, row["event_id"]), timeout=60)[0]["applied"] == 1
+    assert all(broker.body(m)["event_id"] != str(row["event_id"])
+               for m in broker.drain(DEAD_LETTERS, expect=0, timeout=1))
