@@ -127,6 +127,12 @@ IDENTITY_FIELDS = ("name", "kind", "sector", "kecamatan", "nib", "nik_koperasi",
                    "cooperative_type")
 
 
+def actual_changes(business, requested):
+    """What a PATCH really changes: re-sending a field's current value is not a change (so a
+    verified business may send its unchanged name back)."""
+    return {key: value for key, value in requested.items() if business.get(key) != value}
+
+
 def check_may_update(status, changes):
     frozen = sorted(set(changes) & set(IDENTITY_FIELDS))
     if status == "verified" and frozen:

@@ -116,7 +116,7 @@ class RegistryService:
     @rpc
     def get_account(self, account_id):
         with self.db.transaction() as tx:
-            account = store.account_by_id(tx, account_id)
+            account = store.account_by_id(tx, _uuid_or_none(account_id))
         if account is None:
             raise NotFound("No such account.")
         return schemas.Account().dump(account)
@@ -185,15 +185,15 @@ class RegistryService:
 
     @rpc
     def update_business(self, caller, business_id, data):
-        changes = load_valid(schemas.BusinessUpdate(), data)
+        requested = domain.normalised_business(load_valid(schemas.BusinessUpdate(), data))
         with self.db.transaction() as tx:
             business = self._owned_business(tx, caller, business_id)
+            changes = domain.actual_changes(business, requested)
             domain.check_may_update(business["status"], changes)
             domain.check_business_identity(business | changes, self.rules)
             if changes:
                 before = business
-                business = store.update_business(tx, business_id,
-                                                 domain.normalised_business(changes))
+                business = store.update_business(tx, business_id, changes)
                 if any(before[key] != business[key] for key in events.FACT_FIELDS):
                     tx.emit(events.BUSINESS_UPDATED, events.business_facts(business))
                 self._announce_readiness(tx, business)

@@ -219,6 +219,8 @@ def test_legal_identity_is_fixed_once_verified(api, vendor, organizer):
     assert renamed.status_code == 200 and renamed.json()["name"] == "Nama Baru Sebelum Verif"
     api.verify(organizer, business["id"])
 
+    same_name = api.patch(path, token=vendor["token"], json={"name": "Nama Baru Sebelum Verif"})
+    assert same_name.status_code == 200
     frozen = api.patch(path, token=vendor["token"], json={"nib": unique_nib()})
     assert frozen.status_code == 409 and "nib" in frozen.json()["error"]["fields"]
     contact = api.patch(path, token=vendor["token"], json={"phone": "085712345678",

@@ -196,3 +196,10 @@ def test_an_ambiguous_generic_kind_is_named(kind, number, field):
     with pytest.raises(ValidationFailed) as error:
         domain.resolve_certification_kind(kind, number)
     assert field in error.value.fields
+
+
+def test_re_sending_current_values_is_no_change():
+    business = {"name": "Batik Celaket", "phone": "+6281234567890", "packaging": ["cloth"]}
+    requested = {"name": "Batik Celaket", "phone": "+6285712345678", "packaging": ["cloth"]}
+    assert domain.actual_changes(business, requested) == {"phone": "+6285712345678"}
+    domain.check_may_update("verified", domain.actual_changes(business, requested))
