@@ -38,7 +38,6 @@ def settings():
         "TOKEN_TTL_SECONDS": config.env_int("LARIS_TOKEN_TTL_SECONDS"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "AMQP_URI": config.amqp_uri(),
-        "JSON_SORT_KEYS": False,
     }
 
 
