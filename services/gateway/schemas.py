@@ -19,7 +19,3 @@ class Token(Schema):
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds"})
     role = fields.String(required=True)
     account_id = fields.String(required=True)
-
-
-class Empty(Schema):
-    pass

@@ -51,14 +51,6 @@ def check_may_create_role(caller_role, role):
         raise Forbidden(f"Only an admin may create an account with the role {role}.")
 
 
-def password_problem(password):
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
-    return None
-
-
 @dataclasses.dataclass(frozen=True)
 class LoginThrottle:
     """Failed logins allowed per e-mail and per client address within a sliding window."""

@@ -18,6 +18,11 @@ def account_created(account):
             "role": account["role"], "locale": account["locale"]}
 
 
+def facts_changed(before, after):
+    """Whether a change of the business is news to the read models of other services."""
+    return any(before[key] != after[key] for key in FACT_FIELDS)
+
+
 def business_facts(business, note=None):
     """The facts other services keep in their read models, for every business.* status event."""
     facts = {key: business[key] for key in FACT_FIELDS}

@@ -194,7 +194,7 @@ class RegistryService:
             if changes:
                 before = business
                 business = store.update_business(tx, business_id, changes)
-                if any(before[key] != business[key] for key in events.FACT_FIELDS):
+                if events.facts_changed(before, business):
                     tx.emit(events.BUSINESS_UPDATED, events.business_facts(business))
                 self._announce_readiness(tx, business)
             return self._view(tx, business, caller)

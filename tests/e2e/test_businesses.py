@@ -179,6 +179,8 @@ def test_verification_is_a_state_machine(api, vendor, organizer):
     assert rejected.status_code == 200 and rejected.json() == {"id": bid, "status": "rejected"}
     assert api.verify(organizer, bid, "verified").status_code == 409
 
+    assert api.post(f"/businesses/{bid}/resubmission",
+                    token=api.new_account("vendor")["token"]).status_code == 403
     resubmitted = api.post(f"/businesses/{bid}/resubmission", token=vendor["token"])
     assert resubmitted.status_code == 200 and resubmitted.json()["status"] == "pending"
     assert api.post(f"/businesses/{bid}/resubmission",
@@ -228,6 +230,10 @@ def test_legal_identity_is_fixed_once_verified(api, vendor, organizer):
     assert contact.status_code == 200 and contact.json()["phone"] == "+6285712345678"
     assert api.patch(path, token=api.new_account("vendor")["token"],
                      json={"address": "Jl. Ijen 1"}).status_code == 403
+    bad = api.patch(path, token=vendor["token"], json={"phone": "12345", "packaging": "paper"})
+    assert bad.status_code == 422
+    assert {"phone", "packaging"} <= set(bad.json()["error"]["fields"])
+    assert api.get(path, token=vendor["token"]).json()["phone"] == "+6285712345678"
 
 
 # --- certifications and export readiness --------------------------------------------------
