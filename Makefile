@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-SERVICES := registry
 
 export PYTHONPATH := $(CURDIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -42,7 +41,7 @@ infra: ## make sure RabbitMQ and PostgreSQL answer (starts or installs them when
 	scripts/ensure-infra.sh
 
 migrate: install infra ## create each service's database and apply its migrations
-	$(PY) -m backbone.migrate $(SERVICES)
+	$(PY) -m backbone.migrate --all
 
 demo: install ## load the demo data into a running system (idempotent)
 	$(PY) -m demodata

@@ -5,6 +5,10 @@ the environment first.
 """
 import os
 
+# The services of Laris, each with its own database. A new service is added here (and to the
+# Procfile): migrations, readiness checks and the tests' harness all follow this list.
+SERVICES = ("registry",)
+
 DEFAULTS = {
     "LARIS_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
     "LARIS_PG_URL": "postgresql://postgres@127.0.0.1:5432",

@@ -1,6 +1,7 @@
 """Create a service's database if needed and apply its migrations (yoyo, plain SQL files).
 
     python -m backbone.migrate registry [--drop-first]
+    python -m backbone.migrate --all
 
 Every service database gets the backbone's own migrations (outbox, inbox) and then its own
 ``services/<name>/migrations``.
@@ -79,12 +80,15 @@ def migrate(service, url=None, dirs=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("services", nargs="+")
+    parser.add_argument("services", nargs="*")
+    parser.add_argument("--all", action="store_true", help="every service in config.SERVICES")
     parser.add_argument("--drop-first", action="store_true",
                         help="drop the database before migrating (tests only)")
     args = parser.parse_args()
+    if not (args.services or args.all):
+        parser.error("name the services to migrate, or --all")
     configure_logging("migrate")
-    for service in args.services:
+    for service in args.services or config.SERVICES:
         if args.drop_first:
             drop_database(config.database_url(service))
         migrate(service)

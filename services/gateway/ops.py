@@ -4,14 +4,12 @@ import os
 from flask import Blueprint, current_app, g, jsonify
 from kombu import Connection
 
+from backbone import config
 from backbone.errors import BackendUnavailable
 from services.gateway import observability
 from services.gateway.rpc import ServiceUnavailable
 
 blp = Blueprint("ops", __name__)
-
-SERVICES = ("registry",)
-
 
 @blp.get("/healthz")
 def healthz():
@@ -21,7 +19,7 @@ def healthz():
 @blp.get("/readyz")
 def readyz():
     checks = {"broker": _check_broker()}
-    for service in SERVICES:
+    for service in config.SERVICES:
         checks.update(_check_service(service))
     down = sorted(name for name, state in checks.items() if state != "ok")
     if not down:

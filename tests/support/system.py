@@ -13,8 +13,9 @@ import time
 
 import requests
 
+from backbone import config
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SERVICES = ("registry",)
 TEST_ADMIN = ("admin@test.laris.local", "test-admin-password")
 
 
@@ -101,7 +102,7 @@ class System:
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self, timeout=90):
-        for service in SERVICES:
+        for service in config.SERVICES:
             self.infra.migrate(service)
         for process in self.processes.values():
             process.start()
