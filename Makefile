@@ -1,6 +1,7 @@
 # Laris: `make run` starts the whole system with demo data; `make test` runs every test.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# Python 3.11: python3.11 if it is on the PATH, else python3 (checked when .venv is made).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
@@ -32,7 +33,8 @@ e2e: install infra
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
+		{ echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	touch $@
