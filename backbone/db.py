@@ -202,6 +202,7 @@ class Database(DependencyProvider):
         self.with_relay = relay
         self.postgres = None
         self.relay = None
+        self._stopped = threading.Event()
 
     def setup(self):
         service = self.container.service_name
@@ -213,7 +214,6 @@ class Database(DependencyProvider):
             self.postgres.on_events_committed = self.relay.wake
 
     def start(self):
-        self._stopped = threading.Event()
         self.container.spawn_managed_thread(self._housekeeping)
         if self.relay:
             self.container.spawn_managed_thread(self.relay.run)
@@ -235,7 +235,7 @@ class Database(DependencyProvider):
                     idempotency.purge_older_than(
                         tx, config.env_int("LARIS_IDEMPOTENCY_RETENTION_HOURS"))
             except Exception:
-                log.exception("outbox/inbox housekeeping failed; next try in %ss",
+                log.exception("database housekeeping failed; next try in %ss",
                               HOUSEKEEPING_EVERY_SECONDS)
 
     def kill(self):

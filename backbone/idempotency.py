@@ -38,14 +38,15 @@ def replay(tx, scope, key, body):
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed("The Idempotency-Key is not valid.", fields={
             "Idempotency-Key": [f"1 to {MAX_KEY_LENGTH} characters."]})
+    this_request = fingerprint(body)
     claimed = tx.one(
         "INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES (%s, %s, %s)"
-        " ON CONFLICT DO NOTHING RETURNING key", (_scope(scope), key, fingerprint(body)))
+        " ON CONFLICT DO NOTHING RETURNING key", (_scope(scope), key, this_request))
     if claimed:
         return None
     earlier = tx.one("SELECT fingerprint, response FROM idempotency_keys"
                      " WHERE scope = %s AND key = %s", (_scope(scope), key))
-    if earlier["fingerprint"] != fingerprint(body):
+    if earlier["fingerprint"] != this_request:
         raise ValidationFailed("This Idempotency-Key was used for a different request.",
                                fields={"Idempotency-Key": ["Use a new key for a new request."]})
     return earlier["response"]

@@ -135,13 +135,10 @@ def insert_decision(tx, business_id, from_status, to_status, note, decided_by):
 
 def decisions_of(tx, business_ids):
     """Each business's verification history, oldest first: {business_id: [decision, ...]}."""
-    history = {business_id: [] for business_id in business_ids}
-    for row in tx.all(
-            """SELECT business_id, from_status, to_status, note, decided_by, decided_at
-                 FROM verification_decisions WHERE business_id = ANY(%s)
-                ORDER BY business_id, id""", (list(business_ids),)):
-        history[row.pop("business_id")].append(row)
-    return history
+    return _by_business(business_ids, tx.all(
+        """SELECT business_id, from_status, to_status, note, decided_by, decided_at
+             FROM verification_decisions WHERE business_id = ANY(%s)
+            ORDER BY business_id, id""", (list(business_ids),)))
 
 
 # --- certifications -------------------------------------------------------------------------
@@ -160,13 +157,18 @@ def insert_certification(tx, certification):
 
 def certifications_of(tx, business_ids):
     """Each business's certifications, latest expiry first: {business_id: [certification, ...]}."""
-    held = {business_id: [] for business_id in business_ids}
-    for row in tx.all(
-            """SELECT business_id, id, kind, number, valid_until, created_at FROM certifications
-                WHERE business_id = ANY(%s) ORDER BY business_id, valid_until DESC, id""",
-            (list(business_ids),)):
-        held[row.pop("business_id")].append(row)
-    return held
+    return _by_business(business_ids, tx.all(
+        """SELECT business_id, id, kind, number, valid_until, created_at FROM certifications
+            WHERE business_id = ANY(%s) ORDER BY business_id, valid_until DESC, id""",
+        (list(business_ids),)))
+
+
+def _by_business(business_ids, rows):
+    """Rows grouped by their business, every asked-for business present (maybe empty)."""
+    grouped = {business_id: [] for business_id in business_ids}
+    for row in rows:
+        grouped[row.pop("business_id")].append(row)
+    return grouped
 
 
 def ping(tx):
