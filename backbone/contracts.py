@@ -9,7 +9,9 @@ import dataclasses
 import datetime as dt
 import uuid
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from backbone import clock
 
 KECAMATAN = ("klojen", "blimbing", "kedungkandang", "sukun", "lowokwaru")
 BUSINESS_KINDS = ("koperasi", "umkm")
@@ -37,6 +39,25 @@ class EventEnvelope(Contract):
     source = fields.String(required=True)
     request_id = fields.String(load_default=None, allow_none=True)
     payload = fields.Dict(required=True)
+    # Set together on a fact about one aggregate (a business, an account), absent otherwise:
+    # the aggregate's version grows by one with each change, so a read model can tell a
+    # newer fact from a late or redelivered older one.
+    aggregate_type = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(min=1, max=100))
+    aggregate_id = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(min=1, max=200))
+    aggregate_version = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                       validate=validate.Range(min=1))
+
+    @validates_schema
+    def _aggregate_all_or_nothing(self, data, **kwargs):
+        present = [data.get(name) is not None for name in AGGREGATE_FIELDS]
+        if any(present) and not all(present):
+            raise ValidationError("aggregate_type, aggregate_id and aggregate_version"
+                                  " go together", "aggregate_version")
+
+
+AGGREGATE_FIELDS = ("aggregate_type", "aggregate_id", "aggregate_version")
 
 
 # --- payloads -------------------------------------------------------------------------------
@@ -131,6 +152,16 @@ class Event:
     source: str
     request_id: str | None
     payload: dict
+    aggregate_type: str | None = None
+    aggregate_id: str | None = None
+    aggregate_version: int | None = None
+
+    @property
+    def aggregate(self):
+        """(type, id, version) of the aggregate this fact is about, or None."""
+        if self.aggregate_version is None:
+            return None
+        return (self.aggregate_type, self.aggregate_id, self.aggregate_version)
 
     def to_message(self):
         """The JSON-ready body that travels on the broker."""
@@ -138,8 +169,13 @@ class Event:
             "payload": CONTRACTS[(self.event_type, self.version)]().dump(self.payload)})
 
 
-def new_event(event_type, payload, *, source, request_id=None, version=None, now=None):
-    """Build an event, validating the payload against its contract as the producer's own check."""
+def new_event(event_type, payload, *, source, request_id=None, version=None, now=None,
+              aggregate=None):
+    """Build an event, validating the payload against its contract as the producer's own check.
+
+    ``aggregate`` is ``(aggregate_type, aggregate_id, aggregate_version)`` for a fact about
+    one aggregate, None otherwise.
+    """
     version = version or latest_version(event_type)
     schema = CONTRACTS[(event_type, version)]()
     try:
@@ -151,11 +187,29 @@ def new_event(event_type, payload, *, source, request_id=None, version=None, now
         event_id=uuid.uuid4(),
         event_type=event_type,
         version=version,
-        occurred_at=now or dt.datetime.now(dt.timezone.utc),
+        occurred_at=now or clock.now(),
         source=source,
         request_id=request_id,
         payload=loaded,
+        **_aggregate_fields(event_type, aggregate),
     )
+
+
+def _aggregate_fields(event_type, aggregate):
+    if aggregate is None:
+        return {}
+    try:
+        aggregate_type, aggregate_id, aggregate_version = aggregate
+    except (TypeError, ValueError):
+        raise ValueError(f"{event_type}: aggregate is (type, id, version),"
+                         f" got {aggregate!r}") from None
+    if not aggregate_type or not aggregate_id:
+        raise ValueError(f"{event_type}: aggregate type and id are required, got {aggregate!r}")
+    if type(aggregate_version) is not int or aggregate_version < 1:
+        raise ValueError(f"{event_type}: aggregate version is an integer >= 1,"
+                         f" got {aggregate_version!r}")
+    return {"aggregate_type": str(aggregate_type), "aggregate_id": str(aggregate_id),
+            "aggregate_version": aggregate_version}
 
 
 def event_from_message(body):

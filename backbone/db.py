@@ -18,7 +18,7 @@ from nameko.extensions import DependencyProvider
 
 from backbone import config, idempotency, inbox, outbox
 from backbone.contracts import new_event
-from backbone.errors import BackendUnavailable
+from backbone.errors import BackendUnavailable, classify_database_error
 
 log = logging.getLogger(__name__)
 psycopg2.extras.register_uuid()
@@ -115,10 +115,15 @@ class Transaction:
         self.cursor.execute(sql, params)
         return self.cursor.fetchall()
 
-    def emit(self, event_type, payload, version=None):
-        """Record an event as a fact of this transaction: it is published only if we commit."""
+    def emit(self, event_type, payload, version=None, aggregate=None):
+        """Record an event as a fact of this transaction: it is published only if we commit.
+
+        ``version`` is the payload's contract version (the latest by default); ``aggregate``
+        is ``(aggregate_type, aggregate_id, aggregate_version)`` for a fact about one
+        aggregate, whose payload is then the full snapshot a read model keeps.
+        """
         event = new_event(event_type, payload, source=self.source,
-                          request_id=self.request_id, version=version)
+                          request_id=self.request_id, version=version, aggregate=aggregate)
         outbox.store(self, event)
         self.events.append(event)
         return event
@@ -134,7 +139,11 @@ class Postgres:
 
     @contextlib.contextmanager
     def transaction(self, request_id=None):
-        """Commit when the block ends normally; roll back on any exception."""
+        """Commit when the block ends normally; roll back on any exception.
+
+        A database error leaves as what it means for the caller (``classify_database_error``):
+        an outage as ``BackendUnavailable``, a refused request as a ``DomainError``.
+        """
         try:
             with self.pool.connection() as conn:
                 with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
@@ -146,8 +155,11 @@ class Postgres:
                         if not conn.closed:
                             conn.rollback()
                         raise
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            raise BackendUnavailable(str(exc).strip()) from exc
+        except psycopg2.Error as exc:
+            classified = classify_database_error(exc)
+            if classified is None:
+                raise
+            raise classified from exc
         if tx.events and self.on_events_committed:
             self.on_events_committed()
 
@@ -160,15 +172,44 @@ class Postgres:
         """
         with self.transaction(request_id=request_id or event.request_id) as tx:
             if not inbox.claim(tx, event, handler):
-                log.info("duplicate event skipped", extra={
-                    "event_id": str(event.event_id), "event_type": event.event_type,
-                    "handler": handler})
+                log.info("duplicate event skipped", extra=_event_fields(event, handler))
+                return False
+            effect(tx, event)
+            return True
+
+    def apply_if_newer(self, event, handler, effect, request_id=None):
+        """Run ``effect(tx, event)`` only for a new event that is newer than every fact
+        ``handler`` applied about the same aggregate.
+
+        For read models fed by snapshots: a late or redelivered older fact is skipped (and
+        acknowledged), never applied over a newer one. The inbox row, the aggregate's version
+        and the effect commit together; two consumers racing on one aggregate queue on its
+        version row, so the highest version is the one left applied. Returns whether the
+        effect ran.
+        """
+        if event.aggregate is None:
+            raise inbox.PermanentFailure(
+                f"{event.event_type} v{event.version} carries no aggregate version;"
+                " apply_if_newer needs one (use apply_once)")
+        with self.transaction(request_id=request_id or event.request_id) as tx:
+            if not inbox.claim(tx, event, handler):
+                log.info("duplicate event skipped", extra=_event_fields(event, handler))
+                return False
+            if not inbox.advance_version(tx, event, handler):
+                log.info("older fact skipped", extra=_event_fields(event, handler) | {
+                    "aggregate_version": event.aggregate_version,
+                    "applied_version": inbox.applied_version(tx, event, handler)})
                 return False
             effect(tx, event)
             return True
 
     def close(self):
         self.pool.close()
+
+
+def _event_fields(event, handler):
+    return {"event_id": str(event.event_id), "event_type": event.event_type,
+            "handler": handler}
 
 
 class WorkerDatabase:
@@ -186,10 +227,16 @@ class WorkerDatabase:
     def transaction(self):
         return self._postgres.transaction(request_id=self._request_id)
 
+    @property
+    def _handler(self):
+        return "{}.{}".format(self._worker_ctx.service_name,
+                              self._worker_ctx.entrypoint.method_name)
+
     def apply_once(self, event, effect):
-        handler = "{}.{}".format(self._worker_ctx.service_name,
-                                 self._worker_ctx.entrypoint.method_name)
-        return self._postgres.apply_once(event, handler, effect, self._request_id)
+        return self._postgres.apply_once(event, self._handler, effect, self._request_id)
+
+    def apply_if_newer(self, event, effect):
+        return self._postgres.apply_if_newer(event, self._handler, effect, self._request_id)
 
 
 class Database(DependencyProvider):

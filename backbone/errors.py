@@ -46,6 +46,13 @@ class Unauthorized(DomainError):
 
 
 @deserialize_to_instance
+class ServiceBusy(DomainError):
+    """The service is up but could not finish in time (a statement or lock timeout): the
+    same request may well succeed if tried again shortly."""
+    code = "service_busy"
+
+
+@deserialize_to_instance
 class RateLimited(DomainError):
     """``details['retry_after']`` says in how many seconds to try again."""
     code = "rate_limited"
@@ -74,3 +81,49 @@ def load_valid(schema, data, **kwargs):
 @deserialize_to_instance
 class BackendUnavailable(Exception):
     """A database or broker behind a service is down; the client may retry later."""
+
+
+# --- database errors, by SQLSTATE ---------------------------------------------------------
+# psycopg2 raises statement timeouts (QueryCanceledError) and deadlocks
+# (TransactionRollbackError) as subclasses of OperationalError, the class it also uses for a
+# lost connection; only the SQLSTATE tells an outage from a request the database refused.
+
+OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}  # shutdown, crash, starting, too many
+BUSY_SQLSTATES = {"57014", "55P03"}                         # statement timeout, lock timeout
+RETRY_SQLSTATES = {"40P01", "40001"}                        # deadlock, serialization failure
+
+
+def classify_database_error(exc):
+    """The error to raise instead of a psycopg2 error, or None when it is a bug (bad SQL, a
+    missing table) that should surface as itself.
+
+    An outage is ``BackendUnavailable`` (the caller waits or answers 503); everything else is
+    about the request: bad data, a constraint, a timeout or a concurrent change.
+    """
+    import psycopg2  # the gateway imports this module and never touches a database
+
+    if isinstance(exc, psycopg2.InterfaceError):
+        return BackendUnavailable(f"database connection unusable: {exc}".strip())
+    code = getattr(exc, "pgcode", None) or ""
+    if code.startswith("08") or code in OUTAGE_SQLSTATES or (
+            not code and isinstance(exc, psycopg2.OperationalError)):
+        return BackendUnavailable((str(exc).strip().splitlines() or ["database unavailable"])[0])
+    details = {"sqlstate": code}
+    if code in BUSY_SQLSTATES:
+        return ServiceBusy("The service is busy; try again shortly.", details=details)
+    if code in RETRY_SQLSTATES:
+        return Conflict("The change met a concurrent one; retry it.", details=details)
+    if code.startswith("22"):
+        return ValidationFailed("A value is too long, out of range or not well formed.",
+                                details=details)
+    if code.startswith("23"):
+        return Conflict("The change conflicts with existing data.", details=details)
+    return None
+
+
+def is_outage(exc):
+    """Whether ``exc`` means a backend is away, rather than this piece of work being at fault."""
+    if isinstance(exc, BackendUnavailable):
+        return True
+    return hasattr(exc, "pgcode") and isinstance(classify_database_error(exc),
+                                                 BackendUnavailable)

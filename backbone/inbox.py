@@ -1,32 +1,36 @@
 """Idempotent event consumers: the inbox, retries, and the dead-letter queues.
 
-``@consumes("registry", "business.verified")`` declares a handler. Before the handler runs, the
-message is checked against its event contract; the handler receives an ``Event``. A message
-that is not a valid event, or whose handler keeps failing, is published to the dead-letter
-exchange with the reason in its headers and acknowledged: never an endless requeue loop, never
-silently dropped. A handler that fails is retried with a growing pause, up to
-``LARIS_CONSUMER_MAX_ATTEMPTS`` times, each retry a new copy carrying its attempt count; while
-the service's database is unreachable the event waits (at most 30 s between tries) without
-spending those attempts.
+``@consumes("registry", "business.verified")`` declares a handler; ``@consumes("registry",
+["business.registered", "business.verified"])`` or ``@consumes("registry", "business.*")``
+(AMQP topic patterns) subscribes one handler, with one queue, to several event types. Before
+the handler runs, the message is checked against its event contract and the handler's
+subscriptions and contract versions; the handler receives an ``Event``. A message that is not
+a valid event, that no handler of the service takes, or whose handler keeps failing, is
+published to the dead-letter exchange with the reason in its headers and acknowledged: never
+an endless requeue loop, never silently dropped. A handler that fails is retried with a
+growing pause, up to ``LARIS_CONSUMER_MAX_ATTEMPTS`` times, each retry a new copy carrying its
+attempt count; while the service's database is unreachable the event waits (at most 30 s
+between tries) without spending those attempts.
 
 The handler makes its effect through ``self.db.apply_once(event, effect)``, which writes the
-inbox row (event id, handler) in the effect's own transaction.
+inbox row (event id, handler) in the effect's own transaction, or, for a read model fed by
+versioned facts, ``self.db.apply_if_newer(event, effect)``.
 """
-import datetime as dt
 import logging
 from functools import partial
 
 import eventlet
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, binding
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.constants import PERSISTENT
 from nameko.exceptions import ContainerBeingKilled
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.messaging import QueueConsumer
+from nameko.standalone.events import get_event_exchange
 
-from backbone import config
+from backbone import clock, config
 from backbone.contracts import InvalidEvent, event_from_message
-from backbone.errors import BackendUnavailable
+from backbone.errors import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,46 @@ def claim(tx, event, handler):
         (event.event_id, handler, event.event_type),
     )
     return row is not None
+
+
+def advance_version(tx, event, handler):
+    """Record ``event``'s aggregate version for ``handler`` if it is newer than the stored one;
+    False when an equal or newer version was applied already. The row stays locked until the
+    transaction ends, so racing consumers of one aggregate take turns."""
+    row = tx.one(
+        """INSERT INTO aggregate_versions (handler, aggregate_type, aggregate_id, version,
+                                          event_id)
+           VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (handler, aggregate_type, aggregate_id) DO UPDATE
+              SET version = EXCLUDED.version, event_id = EXCLUDED.event_id,
+                  applied_at = now()
+            WHERE aggregate_versions.version < EXCLUDED.version
+        RETURNING version""",
+        (handler, event.aggregate_type, event.aggregate_id, event.aggregate_version,
+         event.event_id),
+    )
+    return row is not None
+
+
+def applied_version(tx, event, handler):
+    row = tx.one("SELECT version FROM aggregate_versions WHERE handler = %s"
+                 " AND aggregate_type = %s AND aggregate_id = %s",
+                 (handler, event.aggregate_type, event.aggregate_id))
+    return row and row["version"]
+
+
+def topic_matches(pattern, routing_key):
+    """AMQP topic matching: ``*`` is exactly one dot-separated word, ``#`` zero or more."""
+    return _words_match(pattern.split("."), routing_key.split("."))
+
+
+def _words_match(patterns, words):
+    if not patterns:
+        return not words
+    head, rest = patterns[0], patterns[1:]
+    if head == "#":
+        return any(_words_match(rest, words[skip:]) for skip in range(len(words) + 1))
+    return bool(words) and head in ("*", words[0]) and _words_match(rest, words[1:])
 
 
 def purge_handled(tx, older_than_days):
@@ -91,46 +135,67 @@ class DeadLetteringQueueConsumer(QueueConsumer):
 
 
 class InboxEventHandler(EventHandler):
-    """``version`` is the contract version the handler was written for. While a producer
-    publishes two versions side by side (same routing key), each handler takes its own and
-    acknowledges the other."""
+    """``event_types`` is one event type, a list of them, or AMQP topic patterns
+    (``business.*``): one durable queue, one binding each. ``version`` (or ``versions``) is
+    the contract version(s) the handler was written for. While a producer publishes two
+    versions side by side (same routing key), each handler takes its own and acknowledges the
+    other; a version that no handler of the service takes is dead-lettered (parked) until one
+    exists."""
 
     queue_consumer = DeadLetteringQueueConsumer()
 
-    def __init__(self, source_service, event_type, version=1, **kwargs):
-        self.version = version
-        super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
-                         reliable_delivery=True, requeue_on_error=False, **kwargs)
+    def __init__(self, source_service, event_types, version=None, versions=None, **kwargs):
+        if version is not None and versions is not None:
+            raise TypeError("give version or versions, not both")
+        self.subscriptions = ((event_types,) if isinstance(event_types, str)
+                              else tuple(event_types))
+        if not self.subscriptions:
+            raise TypeError("a handler subscribes to at least one event type")
+        self.versions = frozenset(versions or (version or 1,))
+        super().__init__(source_service, ",".join(self.subscriptions),
+                         handler_type=SERVICE_POOL, reliable_delivery=True,
+                         requeue_on_error=False, **kwargs)
+
+    def takes(self, event_type):
+        return any(topic_matches(pattern, event_type) for pattern in self.subscriptions)
+
+    @property
+    def queue_name(self):
+        # One exact type keeps the name nameko gave it (existing queues keep their messages);
+        # several types or a pattern are named after the handler alone.
+        handler = f"{self.container.service_name}.{self.method_name}"
+        if len(self.subscriptions) == 1 and not set("*#") & set(self.subscriptions[0]):
+            return f"evt-{self.source_service}-{self.subscriptions[0]}--{handler}"
+        return f"evt-{self.source_service}--{handler}"
 
     def setup(self):
-        super().setup()
+        exchange = get_event_exchange(self.source_service, self.container.config)
         # Anything the broker itself rejects also lands in this handler's dead-letter queue.
         self.queue = Queue(
-            self.queue.name, exchange=self.queue.exchange, routing_key=self.queue.routing_key,
-            durable=True, queue_arguments={
+            self.queue_name, durable=True,
+            bindings=[binding(exchange, routing_key=pattern) for pattern in self.subscriptions],
+            queue_arguments={
                 "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
-                "x-dead-letter-routing-key": self.queue.name,
+                "x-dead-letter-routing-key": self.queue_name,
             })
         self.amqp_uri = config.amqp_uri()
         self.max_attempts = config.env_int("LARIS_CONSUMER_MAX_ATTEMPTS")
         self.retry_seconds = config.env_float("LARIS_CONSUMER_RETRY_SECONDS")
         with get_connection(self.amqp_uri) as connection:
             dead_letter_queue(self.queue.name)(connection).declare()
+        # nameko's Consumer.setup: register with the shared queue consumer (EventHandler.setup
+        # would build a queue of one routing key).
+        super(EventHandler, self).setup()
 
     def handle_message(self, body, message):
         try:
-            event = event_from_message(body)
-            if event.event_type != self.event_type:
-                raise InvalidEvent(f"expected {self.event_type}, got {event.event_type}")
+            event = self._event_for_this_handler(body)
         except InvalidEvent as exc:
             self.dead_letter(message, str(exc))
             self.queue_consumer.ack_message(message)
             return
-        if event.version != self.version:
-            log.info("event of another contract version left to its own handler", extra={
-                "queue": self.queue.name, "event_id": str(event.event_id),
-                "version": event.version, "handles_version": self.version})
-            self.queue_consumer.ack_message(message)
+        if event.version not in self.versions:
+            self._leave_or_park(event, message)
             return
         context_data = self.unpack_message_headers(message)
         context_data["request_id"] = context_data.get("request_id") or event.request_id
@@ -141,13 +206,39 @@ class InboxEventHandler(EventHandler):
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
+    def _event_for_this_handler(self, body):
+        event = event_from_message(body)
+        if not self.takes(event.event_type):
+            raise InvalidEvent(f"{event.event_type} matches none of this handler's"
+                               f" subscriptions ({', '.join(self.subscriptions)})")
+        return event
+
+    def _leave_or_park(self, event, message):
+        """Another contract version than this handler's: acknowledged when a handler of the
+        service takes it from its own queue, dead-lettered otherwise, so that it waits for a
+        handler instead of being lost."""
+        if any(handler.source_service == self.source_service and handler.takes(
+                event.event_type) and event.version in handler.versions
+               for handler in self._siblings()):
+            log.info("event of another contract version left to its own handler", extra={
+                "queue": self.queue.name, "event_id": str(event.event_id),
+                "version": event.version, "handles_versions": sorted(self.versions)})
+        else:
+            self.dead_letter(message, f"no handler for {event.event_type} v{event.version}"
+                                      f" in {self.container.service_name}")
+        self.queue_consumer.ack_message(message)
+
+    def _siblings(self):
+        return [entrypoint for entrypoint in self.container.entrypoints
+                if isinstance(entrypoint, InboxEventHandler) and entrypoint is not self]
+
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return
         error = exc_info[1]
         headers = message.headers or {}
-        if isinstance(error, BackendUnavailable):
+        if is_outage(error):
             # The database is away, not the event at fault: wait for it without spending
             # the handler's attempts, so an outage does not fill the dead-letter queue.
             waits = int(headers.get(OUTAGE_WAITS_HEADER, 0)) + 1
@@ -169,7 +260,7 @@ class InboxEventHandler(EventHandler):
             "queue": self.queue.name, "reason": reason, "message_id": _message_id(message)})
         _republish(self.amqp_uri, message, {
             REASON_HEADER: reason[:2000],
-            "x-laris-dead-at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "x-laris-dead-at": clock.now().isoformat(),
             "x-laris-queue": self.queue.name,
         }, exchange=DEAD_LETTER_EXCHANGE, routing_key=self.queue.name,
             declare=[dead_letter_queue(self.queue.name)])

@@ -11,7 +11,7 @@ BACKBONE_MIGRATIONS = [pathlib.Path(__file__).resolve().parents[2] / "backbone" 
 
 @pytest.fixture(scope="session")
 def backbone_db_url(infra):
-    """A database with only the backbone's tables (outbox, inbox)."""
+    """A database with only the backbone's tables (outbox, inbox, aggregate versions)."""
     return infra.migrate("backbone", dirs=BACKBONE_MIGRATIONS)
 
 
@@ -19,7 +19,7 @@ def backbone_db_url(infra):
 def postgres(backbone_db_url):
     db = Postgres(backbone_db_url, source="itest", pool_size=8)
     with db.transaction() as tx:
-        tx.execute("TRUNCATE outbox, inbox")
+        tx.execute("TRUNCATE outbox, inbox, aggregate_versions")
     yield db
     db.close()
 
