@@ -1,5 +1,7 @@
-"""Looking at the broker from a test: observer queues, raw publishes, dead-letter queues."""
+"""Looking at the broker from a test: observer queues, raw publishes, dead-letter queues; and
+restarting it."""
 import json
+import subprocess
 import time
 
 from kombu import Connection, Exchange, Queue
@@ -57,3 +59,23 @@ class Broker:
     def declare_passive(self, queue_name):
         """(name, ready messages, consumers) of an existing queue."""
         return self.channel.queue_declare(queue_name, passive=True)
+
+
+def restart_broker(amqp_uri, timeout=60.0):
+    """Stops and starts the RabbitMQ application (the Erlang node stays up), then waits until
+    ``amqp_uri`` takes connections again. Every connection to the broker, of every virtual
+    host, is closed and every non-durable queue is gone: other test sessions on the same
+    broker see a short outage, so only the one test about restarts calls this."""
+    for command in ("stop_app", "start_app", "await_startup"):
+        subprocess.run(["rabbitmqctl", "-q", command], check=True, capture_output=True,
+                       timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with Connection(amqp_uri, connect_timeout=2) as connection:
+                connection.connect()
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
