@@ -29,7 +29,11 @@ DEFAULTS = {
     "LARIS_RPC_TIMEOUT": "10",
     "LARIS_RPC_POOL_SIZE": "16",
     "LARIS_TOKEN_TTL_SECONDS": "3600",
+    "LARIS_TOKEN_LEEWAY_SECONDS": "30",
     "LARIS_TRUSTED_PROXIES": "0",
+    # A forgotten setting fails closed: production refuses weak keys at start-up.
+    "LARIS_ENV": "production",
+    "LARIS_METRICS_ALLOW": "127.0.0.1/32,::1/128",
 }
 
 

@@ -1,18 +1,15 @@
 """The Flask gateway: the public HTTP API (``/api/v1``), its OpenAPI document, and the
 operations routes. It holds no database: every request becomes RPC calls to the services."""
-import logging
-
 from flask import Flask
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backbone import config
-from services.gateway import accounts, auth, businesses, errors, observability, ops
+from services.gateway import (accounts, auth, businesses, docs, errors, observability, ops,
+                              security_headers)
 from services.gateway.rpc import RpcPool
 from services.gateway.schemas import ErrorResponse
-
-log = logging.getLogger(__name__)
-DEV_SECRET_KEY = "laris-dev-secret-key-change-me-in-production"
+from services.gateway.signing_key import checked_signing_key
 
 
 class LarisApi(Api):
@@ -23,9 +20,8 @@ class LarisApi(Api):
 
 
 def settings():
-    secret = config.env("LARIS_SECRET_KEY", DEV_SECRET_KEY)
-    if secret == DEV_SECRET_KEY:
-        log.warning("LARIS_SECRET_KEY is the development default: set your own in production")
+    """Raises ``WeakSigningKey`` in production when LARIS_SECRET_KEY is weak (signing_key.py)."""
+    secret = checked_signing_key(config.env("LARIS_SECRET_KEY"), config.env("LARIS_ENV"))
     return {
         "API_TITLE": "Laris",
         "API_VERSION": "v1",
@@ -33,16 +29,21 @@ def settings():
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "OPENAPI_SWAGGER_UI_URL": docs.SWAGGER_UI_URL,
+        # No third-party validator badge: the docs page loads nothing from another origin.
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
         "SECRET_KEY": secret,
         "TOKEN_TTL_SECONDS": config.env_int("LARIS_TOKEN_TTL_SECONDS"),
+        "TOKEN_LEEWAY_SECONDS": config.env_int("LARIS_TOKEN_LEEWAY_SECONDS"),
+        "METRICS_ALLOW": ops.allowed_networks(config.env("LARIS_METRICS_ALLOW")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "AMQP_URI": config.amqp_uri(),
     }
 
 
 def create_app():
-    app = Flask("laris_gateway")
+    # Its templates folder holds the Swagger UI page without inline script (see docs.py).
+    app = Flask("laris_gateway", template_folder=docs.TEMPLATES)
     app.config.update(settings())
     app.json.sort_keys = False
     app.extensions["rpc"] = RpcPool(
@@ -58,6 +59,7 @@ def create_app():
     api.register_blueprint(accounts.blp)
     api.register_blueprint(businesses.blp)
     app.register_blueprint(ops.blp)
+    app.register_blueprint(docs.blp)
 
     # Behind N reverse proxies, the client's address (used to throttle log-ins) is the one
     # they report in X-Forwarded-For; trusting it without a proxy would let clients forge it.
@@ -66,6 +68,7 @@ def create_app():
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)
 
     observability.register(app)
+    security_headers.register(app)
     app.before_request(auth.load_caller)
     errors.register(app)
     return app

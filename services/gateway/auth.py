@@ -31,8 +31,11 @@ def caller_from_request():
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Send the token as 'Authorization: Bearer <token>'.")
     try:
+        # The leeway lets gateways whose clocks differ by a few seconds agree on iat and exp.
         claims = jwt.decode(token.strip(), current_app.config["SECRET_KEY"],
-                            algorithms=[ALGORITHM], options={"require": ["exp", "sub", "role"]})
+                            algorithms=[ALGORITHM],
+                            leeway=current_app.config["TOKEN_LEEWAY_SECONDS"],
+                            options={"require": ["exp", "iat", "sub", "role", "jti"]})
     except jwt.ExpiredSignatureError:
         raise Unauthorized("The token has expired; log in again.") from None
     except jwt.InvalidTokenError:

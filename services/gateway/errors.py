@@ -1,8 +1,9 @@
 """The gateway's one error table: whatever went wrong becomes the contract's error shape
 ``{"error": {"code", "message", "fields"}}`` with its status, never an HTML page or a trace."""
+import json
 import logging
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from backbone.errors import BackendUnavailable, DomainError
@@ -18,13 +19,22 @@ STATUS_BY_CODE = {
     "method_not_allowed": 405,
     "conflict": 409,
     "payload_too_large": 413,
+    "uri_too_long": 414,
     "unsupported_media_type": 415,
+    "expectation_failed": 417,
     "validation_error": 422,
     "rate_limited": 429,
+    "headers_too_large": 431,
     "internal_error": 500,
+    "not_implemented": 501,
     "service_unavailable": 503,
+    # A service gave up on a statement that ran too long: it is up, only too busy right now.
+    "service_busy": 503,
 }
-CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
+RETRY_AFTER_SECONDS = "5"
+# A plain HTTP 503 is service_unavailable; only a service says service_busy.
+CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()
+                  if code != "service_busy"}
 
 
 def error_response(code, message, fields=None, status=None, headers=None):
@@ -42,6 +52,8 @@ def from_domain_error(error):
     headers = {}
     if "retry_after" in error.details:
         headers["Retry-After"] = str(error.details["retry_after"])
+    elif STATUS_BY_CODE.get(error.code) == 503:
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
     if error.code == "unauthorized":
         headers["WWW-Authenticate"] = "Bearer"
     return error_response(error.code, error.message, error.fields, headers=headers)
@@ -68,19 +80,42 @@ def _flatten_locations(messages):
     return fields
 
 
+def unexpected(error):
+    log.exception("unhandled error", exc_info=error)
+    return error_response("internal_error", "Something went wrong on our side.")
+
+
 def _unavailable(message):
-    return error_response("service_unavailable", message, headers={"Retry-After": "5"})
+    return error_response("service_unavailable", message,
+                          headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+def from_recursion_error(error):
+    """JSON nested deeper than the parser's recursion limit (e.g. ``[[[[...``) is the client's
+    mistake; any other RecursionError is our bug."""
+    if _body_nests_too_deep():
+        return error_response("bad_request", "The JSON body is nested too deeply.")
+    return unexpected(error)
+
+
+def _body_nests_too_deep():
+    if not request.is_json:
+        return False
+    try:
+        json.loads(request.get_data(cache=True))
+    except RecursionError:
+        return True
+    except ValueError:
+        pass
+    return False
 
 
 def register(app):
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
+    app.register_error_handler(RecursionError, from_recursion_error)
+    app.register_error_handler(Exception, unexpected)
     app.register_error_handler(ServiceUnavailable, lambda error: _unavailable(
         f"{error.service} is not answering; try again shortly."))
     app.register_error_handler(BackendUnavailable, lambda error: _unavailable(
         "A database or broker behind the service is down; try again shortly."))
-
-    @app.errorhandler(Exception)
-    def unexpected(error):
-        log.exception("unhandled error")
-        return error_response("internal_error", "Something went wrong on our side.")

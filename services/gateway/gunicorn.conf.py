@@ -14,7 +14,8 @@ from backbone.logs import logging_config, set_process_service
 set_process_service("gateway")
 
 bind = f"{env('LARIS_HTTP_HOST')}:{env_int('LARIS_HTTP_PORT')}"
-worker_class = "gthread"
+# gthread, answering its own parse errors (oversized request line or headers) as JSON.
+worker_class = "services.gateway.gunicorn_worker.JsonErrorWorker"
 workers = env_int("LARIS_GATEWAY_WORKERS")
 threads = env_int("LARIS_GATEWAY_THREADS")
 timeout = 30

@@ -87,6 +87,7 @@ class System:
             "LARIS_ADMIN_EMAIL": TEST_ADMIN[0],
             "LARIS_ADMIN_PASSWORD": TEST_ADMIN[1],
             "LARIS_SECRET_KEY": "test-secret-key-with-enough-length-for-hs256",
+            "LARIS_ENV": "development",
             "LARIS_GATEWAY_WORKERS": "2",
             "LARIS_GATEWAY_THREADS": "8",
             "LARIS_OUTBOX_POLL_SECONDS": "0.5",

@@ -1,6 +1,7 @@
 """The gateway's error table, auth and request ids, with a fake of our own RPC port (the
 real services and broker are exercised end to end in tests/e2e)."""
 import datetime as dt
+import uuid
 
 import jwt
 import pytest
@@ -31,6 +32,7 @@ class FakeRpc:
 @pytest.fixture
 def app(monkeypatch):
     monkeypatch.setenv("LARIS_SECRET_KEY", SECRET)
+    monkeypatch.setenv("LARIS_ENV", "development")
     application = create_app()
     application.extensions["rpc"] = FakeRpc()
     return application
@@ -42,8 +44,9 @@ def client(app):
 
 
 def token(role="vendor", account_id="acc-1", **claims):
-    body = {"sub": account_id, "role": role,
-            "exp": dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)} | claims
+    now = dt.datetime.now(dt.timezone.utc)
+    body = {"sub": account_id, "role": role, "iat": now, "jti": uuid.uuid4().hex,
+            "exp": now + dt.timedelta(minutes=5)} | claims
     return {"Authorization": "Bearer " + jwt.encode(body, SECRET, algorithm="HS256")}
 
 
