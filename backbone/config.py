@@ -14,6 +14,9 @@ DEFAULTS = {
     "LARIS_PG_URL": "postgresql://postgres@127.0.0.1:5432",
     "LARIS_DB_PREFIX": "laris_",
     "LARIS_LOG_LEVEL": "INFO",
+    # json, text, or auto: text when stdout is a terminal (backbone/logs.py).
+    "LARIS_LOG_FORMAT": "auto",
+    "LARIS_MAX_WORKERS": "10",
     "LARIS_OUTBOX_RELAY": "on",
     "LARIS_OUTBOX_POLL_SECONDS": "1.0",
     "LARIS_OUTBOX_RETENTION_DAYS": "7",

@@ -16,7 +16,7 @@ import pytest
 from tests.support.infra import IsolatedInfra
 from tests.support.system import System
 
-PROBE_COMMAND = "nameko run --config config/nameko.yml tests.support.probe.service"
+PROBE_COMMAND = "python -m backbone.runner tests.support.probe.service"
 PROBE_MIGRATIONS = [pathlib.Path(__file__).resolve().parents[1] / "backbone" / "migrations",
                     pathlib.Path(__file__).resolve().parent / "support" / "probe" / "migrations"]
 
