@@ -1,6 +1,12 @@
-"""python -m demodata [--url http://127.0.0.1:8000] [--wait SECONDS]"""
+"""python -m demodata [--url http://127.0.0.1:8000] [--wait SECONDS]
+
+Loads the demo data through the gateway, then prints a short banner (the URLs to open and the
+logins to try) for the person who started ``make run``.
+"""
 import argparse
 import sys
+
+import yaml
 
 from backbone import config
 from backbone.logs import configure_logging
@@ -8,6 +14,7 @@ from demodata import registry
 from demodata.client import ApiError, Gateway
 
 LOADERS = (registry,)
+ROLES = (("organizer", "organizers"), ("vendor", "vendors"), ("buyer", "buyers"))
 
 
 def main():
@@ -26,7 +33,32 @@ def main():
     except ApiError as exc:
         print(f"demo data not loaded: {exc}", file=sys.stderr)
         return 1
+    print(banner(args.url, yaml.safe_load(registry.DATA.read_text())), flush=True)
     return 0
+
+
+def banner(url, demo):
+    """What to open and who to log in as; ``demo`` is the registry's demo data."""
+    base = url.rstrip("/")
+    lines = ["", "Laris is ready, with its demo data.",
+             f"  gateway    {base}",
+             f"  API docs   {base}/api/v1/docs",
+             f"  readiness  {base}/readyz",
+             f"  admin      {_admin()}",
+             f"  demo logins, password {demo['password']}:"]
+    for role, key in ROLES:
+        accounts = demo.get(key, [])
+        if accounts:
+            more = f" (and {len(accounts) - 1} more)" if len(accounts) > 1 else ""
+            lines.append(f"    {role:<10} {accounts[0]['email']}{more}")
+    return "\n".join(lines + [""])
+
+
+def _admin():
+    email, password = config.env("LARIS_ADMIN_EMAIL"), config.env("LARIS_ADMIN_PASSWORD")
+    if not (email and password):
+        return "none: LARIS_ADMIN_EMAIL/LARIS_ADMIN_PASSWORD unset"
+    return f"{email} / {password}"
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.constants import PERSISTENT
 from nameko.exceptions import RpcTimeout, UnknownService
-from nameko.messaging import HeaderEncoder
-from nameko.rpc import RpcReply, get_rpc_exchange
+# HeaderEncoder through nameko.rpc: the module eventlet's import warning is filtered for.
+from nameko.rpc import HeaderEncoder, RpcReply, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 log = logging.getLogger(__name__)
