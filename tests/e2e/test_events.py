@@ -12,6 +12,9 @@ from tests.support.db import execute, rows
 
 PROBE_QUEUE = "evt-registry-business.verified--probe.on_business_verified"
 DEAD_LETTERS = f"dlq.{PROBE_QUEUE}"
+# One queue per handler, whatever the number of types it takes.
+BUSINESS_FACTS_QUEUE = "evt-registry--probe.on_business_fact"
+ACCOUNT_FACTS_QUEUE = "evt-registry--probe.on_account_fact"
 
 
 def wait_for(check, timeout=20.0, interval=0.1):
@@ -107,7 +110,8 @@ def test_a_redelivered_event_has_one_effect(api, vendor, organizer, broker, infr
     assert effects(infra, row["event_id"]) == [{"applied": 1, "request_id": row["body"][
         "request_id"]}]
     handled = rows(infra.database_url("probe"), "SELECT count(*) AS n FROM inbox"
-                   " WHERE event_id = %s", (str(row["event_id"]),))
+                   " WHERE event_id = %s AND handler = 'probe.on_business_verified'",
+                   (str(row["event_id"]),))
     assert handled == [{"n": 1}]
 
 
@@ -115,13 +119,13 @@ def _as_bytes(body):
     return body if isinstance(body, bytes) else body.encode()
 
 
-def _dead_letter(broker, expect_reason):
+def _dead_letter(broker, expect_reason, dead_letters=DEAD_LETTERS, timeout=30):
     def found():
-        for message in broker.drain(DEAD_LETTERS, expect=1, timeout=1, settle=0):
+        for message in broker.drain(dead_letters, expect=1, timeout=1, settle=0):
             if expect_reason in message.headers.get(REASON_HEADER, ""):
                 return message
         return None
-    return wait_for(found, timeout=30)
+    return wait_for(found, timeout=timeout)
 
 
 def test_poison_messages_go_to_the_dead_letter_queue_with_the_reason(
@@ -245,3 +249,104 @@ def test_a_consumer_waits_out_its_database_outage_without_dead_lettering(
     assert wait_for(lambda: effects(infra, row["event_id"]), timeout=60)[0]["applied"] == 1
     assert all(broker.body(m)["event_id"] != str(row["event_id"])
                for m in broker.drain(DEAD_LETTERS, expect=0, timeout=1))
+
+
+def business_fact(business_id, aggregate_version, event_type="business.updated", **facts):
+    """A business fact as the registry sends it: the full snapshot and its version."""
+    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "version": 1,
+            "occurred_at": "2026-11-23T10:00:00+07:00", "source": "registry",
+            "request_id": f"fact-v{aggregate_version}", "aggregate_type": "business",
+            "aggregate_id": business_id, "aggregate_version": aggregate_version,
+            "payload": {"business_id": business_id, "owner_account_id": "owner-1",
+                        "name": f"Keripik v{aggregate_version}", "kind": "umkm",
+                        "sector": "kuliner", "kecamatan": "sukun", "status": "pending"} | facts}
+
+
+def read_model(infra, business_id):
+    return rows(infra.database_url("probe"), "SELECT name, status, version, applied"
+                " FROM probe_businesses WHERE business_id = %s", (business_id,))
+
+
+def handled_by(infra, handler, events):
+    return rows(infra.database_url("probe"), "SELECT event_id::text FROM inbox"
+                " WHERE handler = %s AND event_id::text = ANY(%s)",
+                (handler, [event["event_id"] for event in events]))
+
+
+def publish(broker, *events, routing_key=None):
+    for event in events:
+        broker.publish_raw("registry.events", routing_key or event["event_type"],
+                           json.dumps(event))
+
+
+def test_a_read_model_keeps_the_newest_fact_whatever_the_order(broker, infra, system):
+    business_id = str(uuid.uuid4())
+    v3, v1, v2 = (business_fact(business_id, version) for version in (3, 1, 2))
+    publish(broker, v3, v1, v2)
+    wait_for(lambda: len(handled_by(infra, "probe.on_business_fact", [v3, v1, v2])) == 3)
+    assert read_model(infra, business_id) == [
+        {"name": "Keripik v3", "status": "pending", "version": 3, "applied": 1}]
+
+    publish(broker, v3)  # redelivered: the inbox knows it
+    probe = system.processes["probe"]
+    wait_for(lambda: any("duplicate event skipped" in line and v3["event_id"] in line
+                         for line in probe.log().splitlines()))
+    assert read_model(infra, business_id)[0]["applied"] == 1
+    assert "older fact skipped" in probe.log()
+
+
+def test_one_handler_takes_several_types_from_one_queue(api, broker, infra, system):
+    business_id = str(uuid.uuid4())
+    registered = business_fact(business_id, 1, "business.registered")
+    verified = business_fact(business_id, 2, "business.verified", status="verified")
+    publish(broker, registered)
+    wait_for(lambda: read_model(infra, business_id))
+    publish(broker, verified)
+    wait_for(lambda: read_model(infra, business_id)[0]["version"] == 2)
+    assert read_model(infra, business_id)[0] | {"name": None} == {
+        "name": None, "status": "verified", "version": 2, "applied": 2}
+    for queue in (BUSINESS_FACTS_QUEUE, ACCOUNT_FACTS_QUEUE):
+        assert broker.declare_passive(queue).consumer_count >= 1
+
+    # A pattern: account.* takes account.created, the registry's real event.
+    buyer = api.new_account("buyer")
+    wait_for(lambda: rows(infra.database_url("probe"), "SELECT 1 FROM probe_effects"
+                          " WHERE subject_id = %s AND event_type = 'account.created'",
+                          (buyer["id"],)))
+
+
+def test_a_type_the_handler_did_not_subscribe_to_is_dead_lettered(broker, system):
+    stray = business_fact(str(uuid.uuid4()), 1, "business.verified", status="verified")
+    publish(broker, stray, routing_key="account.created")  # lands in the account.* queue
+    dead = _dead_letter(broker, "business.verified matches none of this handler's"
+                        " subscriptions (account.*)", f"dlq.{ACCOUNT_FACTS_QUEUE}")
+    assert json.loads(dead.body)["event_id"] == stray["event_id"]
+
+
+def test_a_version_no_handler_takes_is_parked_not_dropped(broker, infra, system):
+    account = {"account_id": str(uuid.uuid4()), "email": "v2@test.laris.local", "name": "V2",
+               "role": "buyer", "locale": "id", "phone": "081234500001"}
+    v2 = {"event_id": str(uuid.uuid4()), "event_type": "account.created", "version": 2,
+          "occurred_at": "2026-11-23T10:00:00+07:00", "source": "registry",
+          "request_id": "parked", "payload": account}
+    publish(broker, v2)
+    dead = _dead_letter(broker, "no handler for account.created v2 in probe",
+                        f"dlq.{ACCOUNT_FACTS_QUEUE}")
+    assert json.loads(dead.body)["event_id"] == v2["event_id"]
+    assert handled_by(infra, "probe.on_account_fact", [v2]) == []
+
+
+@pytest.mark.parametrize("mode, error", [("data", "ValidationFailed"),
+                                         ("timeout", "ServiceBusy")])
+def test_a_handler_failing_on_content_is_dead_lettered_not_waiting(
+        api, vendor, organizer, broker, infra, mode, error):
+    business = api.register_business(vendor)
+    execute(infra.database_url("probe"), "INSERT INTO probe_failures VALUES (%s, %s)",
+            (business["id"], mode))
+    api.verify(organizer, business["id"])
+    [row] = outbox_rows(infra, "business.verified", business["id"])
+
+    dead = _dead_letter(broker, error, timeout=20)
+    assert "after 5 attempts" in dead.headers[REASON_HEADER]
+    assert json.loads(dead.body)["event_id"] == str(row["event_id"])
+    assert "x-laris-outage-waits" not in dead.headers
