@@ -5,6 +5,7 @@ import threading
 
 import psycopg2
 import pytest
+from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from backbone.contracts import new_event
@@ -139,3 +140,22 @@ def test_invalid_event_payloads_never_reach_the_outbox(postgres):
             tx.emit("account.created", {"account_id": "x", "email": "not-an-email",
                                         "name": "A", "role": "buyer"})
     assert unsent(postgres) == 0
+
+
+def test_rows_the_broker_nacks_stay_unsent(postgres, broker, infra):
+    # A full queue that refuses new messages makes the broker nack their publishes.
+    exchange = Exchange("itest.events", type="topic", durable=True)
+    full = Queue("itest-full", exchange=exchange, routing_key="account.created",
+                 queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+    full(broker.channel).declare()
+    full(broker.channel).purge()
+    try:
+        events = emit_accounts(postgres, 3)
+        assert OutboxRelay(postgres, infra.amqp_uri).publish_pending() == 1
+        with postgres.transaction() as tx:
+            left = tx.all("SELECT event_id, attempts, last_error FROM outbox"
+                          " WHERE published_at IS NULL ORDER BY seq")
+        assert [row["event_id"] for row in left] == [e.event_id for e in events[1:]]
+        assert all(row["last_error"] == "nacked by the broker" for row in left)
+    finally:
+        full(broker.channel).delete()
