@@ -13,8 +13,9 @@ import pathlib
 
 import pytest
 
+from tests.support.broker import Broker
 from tests.support.infra import IsolatedInfra
-from tests.support.system import System
+from tests.support.system import ServiceClients, System
 
 PROBE_COMMAND = "python -m backbone.runner tests.support.probe.service"
 PROBE_MIGRATIONS = [pathlib.Path(__file__).resolve().parents[1] / "backbone" / "migrations",
@@ -41,3 +42,19 @@ def system(request, infra, tmp_path_factory):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def rpc(system, infra):
+    """Any running service by name, as the gateway calls it: ``rpc.registry.health()``."""
+    clients = ServiceClients(infra.amqp_uri)
+    yield clients
+    clients.close()
+
+
+@pytest.fixture
+def broker(infra):
+    """The test's virtual host on the real broker: observe, publish raw, drain (support/broker)."""
+    connection = Broker(infra.amqp_uri)
+    yield connection
+    connection.close()

@@ -1,7 +1,6 @@
 import pytest
 
 from tests.support.api import Api
-from tests.support.broker import Broker
 
 pytestmark = pytest.mark.e2e
 
@@ -29,13 +28,6 @@ def vendor(api):
 @pytest.fixture
 def buyer(api):
     return api.new_account("buyer")
-
-
-@pytest.fixture
-def broker(infra):
-    connection = Broker(infra.amqp_uri)
-    yield connection
-    connection.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

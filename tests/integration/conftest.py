@@ -3,7 +3,6 @@ import pathlib
 import pytest
 
 from backbone.db import Postgres
-from tests.support.broker import Broker
 
 pytestmark = pytest.mark.integration
 BACKBONE_MIGRATIONS = [pathlib.Path(__file__).resolve().parents[2] / "backbone" / "migrations"]
@@ -22,10 +21,3 @@ def postgres(backbone_db_url):
         tx.execute("TRUNCATE outbox, inbox, aggregate_versions")
     yield db
     db.close()
-
-
-@pytest.fixture
-def broker(infra):
-    connection = Broker(infra.amqp_uri)
-    yield connection
-    connection.close()

@@ -3,6 +3,7 @@ ones a test needs), on a free port, against an isolated virtual host and test da
 
 Started once per test session; tests may stop, restart or crash single processes.
 """
+import functools
 import os
 import pathlib
 import shlex
@@ -14,6 +15,7 @@ import time
 import requests
 
 from backbone import config
+from services.gateway.rpc import RpcPool
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TEST_ADMIN = ("admin@test.laris.local", "test-admin-password")
@@ -101,6 +103,10 @@ class System:
                           for name, command in commands.items()}
 
     # --- life cycle -------------------------------------------------------------------------
+        unlisted = [service for service in config.SERVICES if service not in commands]
+        if unlisted:
+            raise RuntimeError(f"no Procfile line for {', '.join(unlisted)}: every service of "
+                               "backbone.config.SERVICES runs from the Procfile")
 
     def start(self, timeout=90):
         for service in config.SERVICES:
@@ -147,3 +153,28 @@ class System:
 
     def url(self, path):
         return f"{self.base_url}{path}"
+
+
+class ServiceClients:
+    """Every service by name over RPC, through the gateway's own pool of clients, on the test
+    virtual host: ``rpc.registry.health()``. A ``request_id=`` keyword travels as the
+    gateway's does; a service's error arrives as nameko deserializes it (``RemoteError``, or
+    the registered exception)."""
+
+    def __init__(self, amqp_uri, timeout=10):
+        self._pool = RpcPool(amqp_uri, size=4, timeout=timeout)
+
+    def __getattr__(self, service):
+        return _ServiceClient(self._pool, service)
+
+    def close(self):
+        self._pool.close()
+
+
+class _ServiceClient:
+    def __init__(self, pool, service):
+        self._pool = pool
+        self._service = service
+
+    def __getattr__(self, method):
+        return functools.partial(self._pool.call, self._service, method)
