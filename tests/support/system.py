@@ -96,17 +96,19 @@ class System:
             "LARIS_RPC_TIMEOUT": "4",
             "LARIS_CONSUMER_RETRY_SECONDS": "0.05",
             "LARIS_LOG_LEVEL": "INFO",
+            # Tests read the processes' logs as JSON, whatever the developer's shell says.
+            "LARIS_LOG_FORMAT": "json",
         }
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         commands = procfile() | (extra_processes or {})
-        self.processes = {name: Process(name, command, self.env, log_dir)
-                          for name, command in commands.items()}
-
-    # --- life cycle -------------------------------------------------------------------------
         unlisted = [service for service in config.SERVICES if service not in commands]
         if unlisted:
             raise RuntimeError(f"no Procfile line for {', '.join(unlisted)}: every service of "
                                "backbone.config.SERVICES runs from the Procfile")
+        self.processes = {name: Process(name, command, self.env, log_dir)
+                          for name, command in commands.items()}
+
+    # --- life cycle -------------------------------------------------------------------------
 
     def start(self, timeout=90):
         for service in config.SERVICES:
