@@ -84,7 +84,7 @@ class System:
             "PYTHONPATH": str(ROOT),
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
             "PYTHONWARNINGS": ",".join(f"ignore::Warning:nameko.{module}" for module in (
-                "cli.commands", "rpc", "containers")),
+                "rpc", "containers")),
             "LARIS_HTTP_PORT": str(self.port),
             "LARIS_ADMIN_EMAIL": TEST_ADMIN[0],
             "LARIS_ADMIN_PASSWORD": TEST_ADMIN[1],
