@@ -9,8 +9,7 @@ import sys
 import pytest
 
 from backbone import config
-from backbone.logs import (ContextFilter, TextFormatter, json_formatter, log_format,
-                           logging_config)
+from backbone.logs import TextFormatter, json_formatter, log_format, logging_config
 from backbone.runner import nameko_config
 from tests.support.system import procfile
 
@@ -61,8 +60,7 @@ def formatted(record_fields, exc_info=None):
     record = logging.makeLogRecord({
         "name": "laris.worker", "levelname": "INFO", "levelno": logging.INFO,
         "msg": "worker finished", "created": 1_700_000_000.25, "exc_info": exc_info,
-        **record_fields})
-    ContextFilter().filter(record)
+        "request_id": None, **record_fields})
     return TextFormatter().format(record)
 
 
