@@ -48,8 +48,8 @@ migrate: install infra ## create each service's database and apply its migration
 demo: install ## load the demo data into a running system (idempotent)
 	$(PY) -m demodata
 
-bench: install infra
-	$(PY) bench/backbone.py
+bench: install infra ## every bench/*.py: figures against same-run baselines, no assertions
+	@for bench in bench/*.py; do echo "== $$bench"; $(PY) $$bench || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache
