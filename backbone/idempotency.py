@@ -13,13 +13,18 @@ back, the claim goes with it and a retry starts afresh.
         idempotency.remember(tx, scope, key, response)
 """
 import hashlib
+import hmac
 import json
 
 import psycopg2.extras
 
+from backbone import config
 from backbone.errors import ValidationFailed
 
 MAX_KEY_LENGTH = 200
+# Fields that never enter a fingerprint, at any depth: a stored fingerprint of a password
+# would be a fast hash of it, kept for a day. A retry that differs only in them replays.
+SECRET_FIELDS = frozenset({"password", "current_password", "new_password"})
 
 
 def _scope(scope):
@@ -27,8 +32,20 @@ def _scope(scope):
 
 
 def fingerprint(body):
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """HMAC-SHA256, keyed with LARIS_IDEMPOTENCY_KEY, of the body less its secret fields."""
+    canonical = json.dumps(_without_secrets(body), sort_keys=True, separators=(",", ":"),
+                           default=str)
+    key = config.env("LARIS_IDEMPOTENCY_KEY").encode()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _without_secrets(value):
+    if isinstance(value, dict):
+        return {name: _without_secrets(item) for name, item in value.items()
+                if name not in SECRET_FIELDS}
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    return value
 
 
 def replay(tx, scope, key, body):
@@ -46,10 +63,29 @@ def replay(tx, scope, key, body):
         return None
     earlier = tx.one("SELECT fingerprint, response FROM idempotency_keys"
                      " WHERE scope = %s AND key = %s", (_scope(scope), key))
+    _check_same_request(earlier, this_request)
+    return earlier["response"]
+
+
+def earlier_response(tx, scope, key, body):
+    """The stored response of a finished earlier request with this key, or None, without
+    claiming the key: lets a write answer a retry before its own checks (an e-mail taken by
+    the first request) or slow work (hashing) would run."""
+    if key is None:
+        return None
+    earlier = tx.one("SELECT fingerprint, response FROM idempotency_keys"
+                     " WHERE scope = %s AND key = %s AND response IS NOT NULL",
+                     (_scope(scope), key))
+    if earlier is None:
+        return None
+    _check_same_request(earlier, fingerprint(body))
+    return earlier["response"]
+
+
+def _check_same_request(earlier, this_request):
     if earlier["fingerprint"] != this_request:
         raise ValidationFailed("This Idempotency-Key was used for a different request.",
                                fields={"Idempotency-Key": ["Use a new key for a new request."]})
-    return earlier["response"]
 
 
 def remember(tx, scope, key, response):
