@@ -42,7 +42,7 @@ def client(app):
 
 def bearer(**claims):
     now = dt.datetime.now(dt.timezone.utc)
-    body = {"sub": "acc-1", "role": "buyer", "iat": now, "jti": uuid.uuid4().hex,
+    body = {"sub": "acc-1", "role": "buyer", "iat": now, "jti": uuid.uuid4().hex, "tv": 1,
             "exp": now + dt.timedelta(minutes=5)} | claims
     body = {name: value for name, value in body.items() if value is not None}
     return {"Authorization": "Bearer " + jwt.encode(body, SECRET, algorithm="HS256")}
@@ -185,7 +185,8 @@ def test_every_response_carries_the_security_headers(client, method, path, heade
 
 
 def test_answers_that_depend_on_the_caller_are_not_cached(app, client):
-    app.extensions["rpc"].outcome = {"id": "acc-1", "role": "buyer", "email": "b@x.id"}
+    app.extensions["rpc"].outcome = {"id": "acc-1", "role": "buyer", "email": "b@x.id",
+                                     "token_version": 1}
     assert client.get("/api/v1/me", headers=bearer()).headers["Cache-Control"] == "no-store"
     assert client.get("/api/v1/me").headers["Cache-Control"] == "no-store"  # 401
     logged_in = client.post("/api/v1/auth/token", json={"email": "b@x.id", "password": "x"})
