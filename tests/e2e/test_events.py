@@ -209,8 +209,9 @@ def test_an_expiring_certificate_is_announced_by_the_readiness_sweep(
     path = f"/businesses/{business['id']}"
     api.verify(organizer, business["id"])
     for kind, number in (("pirt", "206357301001227"), ("halal", "ID35110000123450321")):
-        api.post(f"{path}/certifications", token=vendor["token"], json={
+        claim = api.post(f"{path}/certifications", token=vendor["token"], json={
             "kind": kind, "number": number, "valid_until": "2030-01-01"})
+        api.review_certification(organizer, business["id"], claim.json()["id"])
     assert "domestic" in api.get(path).json()["export_ready"]
     queue = broker.observe("registry", "business.export_readiness_changed", "sweep")
 

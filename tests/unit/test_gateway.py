@@ -21,8 +21,11 @@ class FakeRpc:
         self.outcome = {}
         self.calls = []
 
-    def call(self, service, method, *args, request_id=None):
+    def call(self, service, method, *args, request_id=None, **kwargs):
+        if method == "token_state":  # every token() is of the account's current version
+            return {"token_version": 1, "role": "vendor"}
         self.calls.append((service, method, args, request_id))
+        self.keywords = kwargs
         outcome = self.outcome
         if isinstance(outcome, Exception):
             raise outcome
@@ -45,7 +48,7 @@ def client(app):
 
 def token(role="vendor", account_id="acc-1", **claims):
     now = dt.datetime.now(dt.timezone.utc)
-    body = {"sub": account_id, "role": role, "iat": now, "jti": uuid.uuid4().hex,
+    body = {"sub": account_id, "role": role, "iat": now, "jti": uuid.uuid4().hex, "tv": 1,
             "exp": now + dt.timedelta(minutes=5)} | claims
     return {"Authorization": "Bearer " + jwt.encode(body, SECRET, algorithm="HS256")}
 
@@ -89,10 +92,21 @@ def test_roles_are_checked_before_any_call(app, client):
                        headers=token("admin")).status_code == 200
 
 
-def test_the_body_is_validated_at_the_edge_with_the_service_schema(app, client):
-    response = client.post("/api/v1/businesses", json={"kind": "pt"}, headers=token())
-    assert response.status_code == 422
-    assert {"kind", "name", "kecamatan"} <= set(response.json["error"]["fields"])
+def test_the_body_is_forwarded_as_received_for_the_service_to_validate(app, client):
+    """Decision 15: the service is the authority on its payloads; one validation pass."""
+    rpc = app.extensions["rpc"]
+    rpc.outcome = ValidationFailed("Some fields are invalid.", fields={"kind": ["Not one of."]})
+    response = client.post("/api/v1/businesses", json={"kind": "pt"}, headers=token(
+        ) | {"Idempotency-Key": "k-1"})
+    assert response.status_code == 422 and "kind" in response.json["error"]["fields"]
+    assert rpc.calls[-1][2][1] == {"kind": "pt"}
+    assert rpc.keywords == {"idempotency_key": "k-1"}
+
+
+def test_a_body_that_is_not_json_never_reaches_a_service(app, client):
+    response = client.post("/api/v1/businesses", data="{nope", headers=token() | {
+        "Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json["error"]["code"] == "bad_request"
     assert app.extensions["rpc"].calls == []
 
 
@@ -110,12 +124,13 @@ def test_the_caller_and_request_id_travel_with_the_call(app, client):
 
 
 def test_issued_tokens_carry_role_and_expiry(app, client):
-    app.extensions["rpc"].outcome = {"id": "acc-9", "role": "buyer", "email": "b@x.id"}
+    app.extensions["rpc"].outcome = {"id": "acc-9", "role": "buyer", "email": "b@x.id",
+                                     "token_version": 4}
     issued = client.post("/api/v1/auth/token", json={"email": "b@x.id", "password": "x"})
     assert issued.status_code == 200
     body = issued.json
     claims = jwt.decode(body["access_token"], SECRET, algorithms=["HS256"])
-    assert claims["sub"] == "acc-9" and claims["role"] == "buyer"
+    assert claims["sub"] == "acc-9" and claims["role"] == "buyer" and claims["tv"] == 4
     assert claims["exp"] - claims["iat"] == body["expires_in"] == 3600
     assert body["token_type"] == "bearer"
 

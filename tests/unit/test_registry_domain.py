@@ -1,10 +1,11 @@
 """The registry's pure rules: identity formats, roles, verification, throttling, views."""
 import datetime as dt
 
+import marshmallow
 import pytest
 
-from backbone.errors import Conflict, Forbidden, RateLimited, ValidationFailed
-from services.registry import domain, readiness
+from backbone.errors import Conflict, Forbidden, ValidationFailed
+from services.registry import contract, domain, readiness
 
 RULES = readiness.load_rules()
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
@@ -55,23 +56,29 @@ def test_who_may_create_which_role(caller_role, role, allowed):
 def test_a_koperasi_needs_a_type_and_an_umkm_has_none():
     base = {"kind": "koperasi", "sector": "kuliner", "packaging": []}
     with pytest.raises(ValidationFailed) as missing:
-        domain.check_business_identity(base, RULES)
+        domain.check_business_identity(base)
     assert set(missing.value.fields) == {"cooperative_type"}
-    domain.check_business_identity(base | {"cooperative_type": "simpan_pinjam"}, RULES)
+    domain.check_business_identity(base | {"cooperative_type": "simpan_pinjam"})
 
     with pytest.raises(ValidationFailed) as umkm:
         domain.check_business_identity(
-            base | {"kind": "umkm", "cooperative_type": "jasa", "nik_koperasi": "1" * 16},
-            RULES)
+            base | {"kind": "umkm", "cooperative_type": "jasa", "nik_koperasi": "1" * 16})
     assert set(umkm.value.fields) == {"cooperative_type", "nik_koperasi"}
 
 
+def test_a_change_that_contradicts_the_kind_is_a_conflict():
+    umkm = {"kind": "umkm", "cooperative_type": None, "nik_koperasi": None}
+    with pytest.raises(Conflict) as error:
+        domain.check_update_fits_kind(umkm, {"cooperative_type": "jasa"})
+    assert set(error.value.fields) == {"cooperative_type"}
+    domain.check_update_fits_kind(umkm, {"nib": "1" * 13})
+
+
 def test_every_bad_field_is_named_at_once():
-    with pytest.raises(ValidationFailed) as error:
-        domain.check_business_identity(
-            {"kind": "umkm", "sector": "tambang", "packaging": ["paper", "styrofoam"]}, RULES)
-    assert set(error.value.fields) == {"sector", "packaging"}
-    assert "styrofoam" in error.value.fields["packaging"][0]
+    with pytest.raises(marshmallow.ValidationError) as error:
+        contract.BusinessCreate().load({"kind": "umkm", "sector": "tambang",
+                                        "packaging": ["paper", "styrofoam"]})
+    assert {"sector", "packaging", "name", "kecamatan"} <= set(error.value.messages)
 
 
 def test_normalised_business_tidies_what_people_type():
@@ -117,15 +124,6 @@ def test_the_legal_identity_is_fixed_once_verified():
     assert set(error.value.fields) == {"sector"}
 
 
-def test_login_throttle_counts_per_email_and_per_client():
-    throttle = domain.LoginThrottle(per_email=5, per_client=30)
-    throttle.check(4, 29, NOW - dt.timedelta(minutes=1), NOW)
-    for by_email, by_client in ((5, 0), (0, 30)):
-        with pytest.raises(RateLimited) as error:
-            throttle.check(by_email, by_client, NOW - dt.timedelta(minutes=5), NOW)
-        assert error.value.details["retry_after"] == 10 * 60
-
-
 def test_listing_filters_by_role():
     organizer = {"account_id": "o", "role": "organizer"}
     vendor = {"account_id": "v", "role": "vendor"}
@@ -162,10 +160,13 @@ def test_certification_checks_normalise_and_refuse_expired():
 def test_readiness_summary_is_what_the_event_announces():
     business = {"sector": "kuliner", "status": "verified", "nib": "1" * 13,
                 "packaging": ["plastic"]}
-    certifications = [{"kind": "pirt", "number": "206357301001227",
+    certifications = [{"kind": "pirt", "number": "206357301001227", "status": "confirmed",
                        "valid_until": dt.date(2027, 1, 1)},
-                      {"kind": "halal", "number": "ID35110000123450321",
+                      {"kind": "halal", "number": "ID35110000123450321", "status": "confirmed",
                        "valid_until": dt.date(2027, 1, 1)}]
+    claimed_only = [c | {"status": "claimed"} for c in certifications]
+    unconfirmed = domain.evaluate_readiness(RULES, business, claimed_only, dt.date(2026, 11, 23))
+    assert domain.readiness_summary(unconfirmed)["export_ready"] == []
     results = domain.evaluate_readiness(RULES, business, certifications, dt.date(2026, 11, 23))
     summary = domain.readiness_summary(results)
     assert "domestic" in summary["export_ready"]
@@ -203,3 +204,47 @@ def test_re_sending_current_values_is_no_change():
     requested = {"name": "Batik Celaket", "phone": "+6285712345678", "packaging": ["cloth"]}
     assert domain.actual_changes(business, requested) == {"phone": "+6285712345678"}
     domain.check_may_update("verified", domain.actual_changes(business, requested))
+
+
+# --- what a verification decision and a certification review are tied to ---------------------
+
+@pytest.mark.parametrize("body_version, if_match, expected", [
+    (None, None, None), (None, "*", None), (None, '"7"', 7), (None, 'W/"7"', 7), (3, '"7"', 3)])
+def test_the_reviewed_version_comes_from_the_body_or_if_match(body_version, if_match, expected):
+    assert domain.expected_version(body_version, if_match) == expected
+
+
+@pytest.mark.parametrize("if_match", ['"abc"', '"1e9"', '"12345678901"', ""])
+def test_an_if_match_that_is_no_etag_of_ours_is_refused(if_match):
+    with pytest.raises(ValidationFailed) as error:
+        domain.expected_version(None, if_match)
+    assert "If-Match" in error.value.fields
+
+
+def test_a_decision_on_another_version_than_reviewed_is_a_conflict():
+    domain.check_unchanged_since_review({"version": 4}, None)
+    domain.check_unchanged_since_review({"version": 4}, 4)
+    with pytest.raises(Conflict):
+        domain.check_unchanged_since_review({"version": 5}, 4)
+
+
+@pytest.mark.parametrize("current, decision", sorted(domain.REVIEW_TRANSITIONS))
+def test_allowed_review_transitions(current, decision):
+    assert domain.next_review_status(current, decision) == decision
+
+
+@pytest.mark.parametrize("current, decision", [("refused", "confirmed"),
+                                               ("confirmed", "confirmed"),
+                                               ("refused", "refused")])
+def test_other_review_transitions_are_conflicts(current, decision):
+    with pytest.raises(Conflict):
+        domain.next_review_status(current, decision)
+
+
+def test_only_a_confirmed_unexpired_certification_counts():
+    today = dt.date(2026, 11, 23)
+    cert = {"kind": "pirt", "number": "206357301001227", "valid_until": today}
+    assert domain.counts(cert | {"status": "confirmed"}, today)
+    assert not domain.counts(cert | {"status": "claimed"}, today)
+    assert not domain.counts(cert | {"status": "refused"}, today)
+    assert not domain.counts(cert | {"status": "confirmed"}, today + dt.timedelta(days=1))
