@@ -22,6 +22,10 @@ DEFAULTS = {
     "LARIS_OUTBOX_RETENTION_DAYS": "7",
     "LARIS_INBOX_RETENTION_DAYS": "30",
     "LARIS_IDEMPOTENCY_RETENTION_HOURS": "24",
+    # Keys the HMAC of stored request fingerprints (backbone/idempotency.py). Secret fields
+    # never enter a fingerprint, so this key guards only the rest of a body; it is not the
+    # token-signing key, which no service but the gateway holds.
+    "LARIS_IDEMPOTENCY_KEY": "laris-dev-idempotency-key",
     "LARIS_CONSUMER_MAX_ATTEMPTS": "5",
     "LARIS_CONSUMER_RETRY_SECONDS": "0.2",
     "LARIS_DB_POOL_SIZE": "12",
@@ -33,6 +37,17 @@ DEFAULTS = {
     "LARIS_RPC_POOL_SIZE": "16",
     "LARIS_TOKEN_TTL_SECONDS": "3600",
     "LARIS_TOKEN_LEEWAY_SECONDS": "30",
+    # How long a gateway trusts what it last heard of a token's account: an older token
+    # (role or password changed since) stops working within this many seconds.
+    "LARIS_TOKEN_CHECK_SECONDS": "2",
+    "LARIS_LOGIN_FREE_FAILURES": "3",
+    "LARIS_LOGIN_FIRST_DELAY_SECONDS": "1",
+    "LARIS_LOGIN_MAX_DELAY_SECONDS": "900",
+    "LARIS_SIGNUP_PER_CLIENT_PER_HOUR": "20",
+    # Passwords hashed at once per registry process, and sign-ups that may wait for a turn;
+    # beyond that a sign-up is answered 503 at once rather than holding a worker.
+    "LARIS_HASH_CONCURRENCY": "2",
+    "LARIS_HASH_QUEUE": "4",
     "LARIS_TRUSTED_PROXIES": "0",
     # A forgotten setting fails closed: production refuses weak keys at start-up.
     "LARIS_ENV": "production",

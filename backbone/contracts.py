@@ -70,8 +70,26 @@ class AccountCreatedV1(Contract):
     locale = fields.String(load_default="id", dump_default="id")
 
 
+class AccountUpdatedV1(Contract):
+    """An account's role or password changed: its snapshot, at the envelope's version."""
+    account_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    locale = fields.String(load_default="id", dump_default="id")
+    phone = fields.String(allow_none=True, load_default=None)
+
+
+class CertificationFacts(Contract):
+    kind = fields.String(required=True)
+    number = fields.String(required=True)
+    valid_until = fields.Date(required=True)
+
+
 class BusinessFacts(Contract):
-    """What other services keep in their read models of a business."""
+    """What other services keep in their read models of a business: the whole snapshot, in
+    every business.* event (for the certification and readiness events under ``business``),
+    so a read model that skips an older fact loses nothing."""
     business_id = fields.String(required=True)
     owner_account_id = fields.String(required=True)
     name = fields.String(required=True)
@@ -79,6 +97,10 @@ class BusinessFacts(Contract):
     sector = fields.String(required=True)
     kecamatan = fields.String(required=True, validate=validate.OneOf(KECAMATAN))
     status = fields.String(required=True, validate=validate.OneOf(BUSINESS_STATUSES))
+    export_ready = fields.List(fields.String(), load_default=list, metadata={
+        "description": "The markets the business is ready to export to"})
+    certifications = fields.List(fields.Nested(CertificationFacts), load_default=list, metadata={
+        "description": "Certifications the city confirmed that have not expired"})
 
 
 class BusinessRegisteredV1(BusinessFacts):
@@ -103,11 +125,25 @@ class BusinessUpdatedV1(BusinessFacts):
 
 
 class BusinessCertificationAddedV1(Contract):
+    """A business claimed a certification; it counts once confirmed."""
     business_id = fields.String(required=True)
     certification_id = fields.String(required=True)
     kind = fields.String(required=True)
     number = fields.String(required=True)
     valid_until = fields.Date(required=True)
+    business = fields.Nested(BusinessFacts, required=True)
+
+
+class BusinessCertificationReviewedV1(BusinessCertificationAddedV1):
+    note = fields.String(load_default=None, allow_none=True)
+
+
+class BusinessCertificationConfirmedV1(BusinessCertificationReviewedV1):
+    pass
+
+
+class BusinessCertificationRefusedV1(BusinessCertificationReviewedV1):
+    pass
 
 
 class MarketReadinessPayload(Contract):
@@ -120,16 +156,26 @@ class BusinessExportReadinessChangedV1(Contract):
     business_id = fields.String(required=True)
     export_ready = fields.List(fields.String(), required=True)
     markets = fields.List(fields.Nested(MarketReadinessPayload), required=True)
+    business = fields.Nested(BusinessFacts, required=True)
+
+
+def business_snapshot(event):
+    """The business as it stood after any business.* event: the payload itself for the status
+    events, its ``business`` for the certification and readiness events."""
+    return event.payload.get("business") or event.payload
 
 
 CONTRACTS = {
     ("account.created", 1): AccountCreatedV1,
+    ("account.updated", 1): AccountUpdatedV1,
     ("business.registered", 1): BusinessRegisteredV1,
     ("business.verified", 1): BusinessVerifiedV1,
     ("business.rejected", 1): BusinessRejectedV1,
     ("business.resubmitted", 1): BusinessResubmittedV1,
     ("business.updated", 1): BusinessUpdatedV1,
     ("business.certification_added", 1): BusinessCertificationAddedV1,
+    ("business.certification_confirmed", 1): BusinessCertificationConfirmedV1,
+    ("business.certification_refused", 1): BusinessCertificationRefusedV1,
     ("business.export_readiness_changed", 1): BusinessExportReadinessChangedV1,
 }
 

@@ -3,17 +3,17 @@ readiness. Pure functions and small value objects: no database, no broker, no cl
 caller passes ``now``/``today``)."""
 import dataclasses
 import datetime as dt
+import math
 import re
 
 from backbone.contracts import ROLES
 from backbone.errors import Conflict, Forbidden, RateLimited, ValidationFailed
 from services.registry import readiness
+from services.registry.contract import (CERTIFICATION_KINDS, COOPERATIVE_TYPES,
+                                        MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH,
+                                        PACKAGING_MATERIALS, SECTORS, SELF_SERVICE_ROLES)
 
-COOPERATIVE_TYPES = ("simpan_pinjam", "konsumen", "produsen", "pemasaran", "jasa", "serba_usaha")
-SELF_SERVICE_ROLES = ("buyer", "vendor")
 STAFF_ROLES = ("organizer", "admin")
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
 
 # --- identity formats -----------------------------------------------------------------------
 
@@ -51,38 +51,87 @@ def check_may_create_role(caller_role, role):
         raise Forbidden(f"Only an admin may create an account with the role {role}.")
 
 
+def check_first_admin_password(password):
+    """The first admin's password, from the environment, obeys everyone's rules: the service
+    refuses to start rather than create a weak admin."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise ValueError(f"LARIS_ADMIN_PASSWORD must have {MIN_PASSWORD_LENGTH} to "
+                         f"{MAX_PASSWORD_LENGTH} characters, like every password")
+
+
 @dataclasses.dataclass(frozen=True)
 class LoginThrottle:
-    """Failed logins allowed per e-mail and per client address within a sliding window."""
-    window: dt.timedelta = dt.timedelta(minutes=15)
-    per_email: int = 5
-    per_client: int = 30
+    """Failed log-ins of one (e-mail, client) pair, as OWASP's authentication guidance has it:
+    a few free failures, then a delay that doubles with every further failure, up to a cap.
+    Only that pair waits: the right password from another client is never refused because
+    of someone else's guesses, and one address (a carrier NAT) locks nobody else out."""
+    free_failures: int = 3
+    first_delay: dt.timedelta = dt.timedelta(seconds=1)
+    max_delay: dt.timedelta = dt.timedelta(minutes=15)
+    # A pair's failures older than this are forgotten.
+    memory: dt.timedelta = dt.timedelta(hours=24)
 
-    def check(self, recent_failures_for_email, recent_failures_for_client, oldest_failure_at,
-              now):
-        if (recent_failures_for_email >= self.per_email
-                or recent_failures_for_client >= self.per_client):
-            retry_after = max(1, int((oldest_failure_at + self.window - now).total_seconds()))
+    def current_failures(self, pair, now):
+        """The pair's failures still remembered at ``now`` (a row of login_throttle)."""
+        if pair["last_failure_at"] is None or pair["last_failure_at"] < now - self.memory:
+            return 0
+        return pair["failures"]
+
+    def check(self, pair, now):
+        """RateLimited while the pair must wait; the attempt is then not verified at all."""
+        if pair["blocked_until"] is not None and pair["blocked_until"] > now:
+            retry_after = math.ceil((pair["blocked_until"] - now).total_seconds())
             raise RateLimited("Too many failed log-in attempts; try again later.",
                               details={"retry_after": retry_after})
+
+    def blocked_until(self, failures, now):
+        """When the pair may try again after its ``failures``-th failure (None: at once)."""
+        if failures < self.free_failures:
+            return None
+        doublings = min(failures - self.free_failures, 32)
+        return now + min(self.first_delay * 2 ** doublings, self.max_delay)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignupThrottle:
+    """Sign-ups one client may make in a fixed window (anonymous sign-ups only: an admin
+    creating staff accounts is not throttled)."""
+    per_window: int = 20
+    window: dt.timedelta = dt.timedelta(hours=1)
+
+    def check(self, signups, started_at, now):
+        if signups > self.per_window:
+            retry_after = math.ceil((started_at + self.window - now).total_seconds())
+            raise RateLimited("Too many sign-ups from this client; try again later.",
+                              details={"retry_after": max(1, retry_after)})
+
+
+def check_may_change_role(caller, account_id):
+    """Only an admin changes roles, and never their own: the last admin cannot demote
+    themselves by mistake."""
+    if not caller or caller["role"] != "admin":
+        raise Forbidden("Only an admin may change an account's role.")
+    if caller["account_id"] == str(account_id):
+        raise Forbidden("An admin may not change their own role.")
 
 
 # --- businesses -----------------------------------------------------------------------------
 
-def check_business_identity(data, rules):
-    """The rules beyond each field's format (which the schemas check): the city's sectors and
-    packaging vocabulary, and what only a koperasi has. One error names every bad field."""
-    problems = {}
-    if "sector" in data and not readiness.is_known_sector(rules, data["sector"]):
-        problems["sector"] = [f"Unknown sector; one of {', '.join(rules.sectors)}."]
-    for material in data.get("packaging") or ():
-        if not readiness.is_known_packaging(rules, material):
-            problems.setdefault("packaging", []).append(
-                f"Unknown packaging material {material!r}; one of "
-                f"{', '.join(rules.packaging_materials)}.")
-    problems.update(_cooperative_problems(data))
+def check_business_identity(data):
+    """The rules beyond each field's format (which the contract checks): what only a koperasi
+    has. One error names every bad field."""
+    problems = _cooperative_problems(data)
     if problems:
         raise ValidationFailed("Some fields are invalid.", fields=problems)
+
+
+def check_update_fits_kind(business, changes):
+    """A change that contradicts the business's kind (fixed at registration) conflicts with the
+    business as it stands: a 409, since the same body suits a business of the other kind."""
+    problems = _cooperative_problems(business | changes)
+    if problems:
+        raise Conflict(f"This does not fit a business of kind {business['kind']}.",
+                       fields=problems)
 
 
 def _cooperative_problems(data):
@@ -223,7 +272,7 @@ def evaluate_readiness(rules, business, certifications, today):
         verified=business["status"] == "verified",
         has_legal_identity=bool(business.get("nib") or business.get("nik_koperasi")),
         certifications=[readiness.Certification(c["kind"], c["number"], c["valid_until"])
-                        for c in certifications],
+                        for c in certifications if c["status"] == "confirmed"],
         packaging=business.get("packaging") or (),
         today=today,
     )
@@ -276,17 +325,93 @@ def listing_filters(caller, query):
     raise Forbidden("Only organizers and vendors may list businesses.")
 
 
-def business_view(business, certifications, results, today, *, private, decisions=()):
-    """The business as its reader may see it: public fields for anyone, everything for the
-    owner and the staff."""
+def counts(certification, today):
+    """Only a certification the city confirmed, and not expired, counts for readiness and
+    badges: a claim alone proves nothing."""
+    return certification["status"] == "confirmed" and readiness.is_valid_on(
+        readiness.Certification(certification["kind"], certification["number"],
+                                certification["valid_until"]), today)
+
+
+def business_view(business, certifications, results, today, *, private, decisions=(),
+                  shared_numbers=None):
+    """The business as its reader may see it: public fields and confirmed certifications for
+    anyone; everything, claims included, for the owner and the staff."""
     view = dict(business)
-    view["certifications"] = [c | {"valid": readiness.is_valid_on(
-        readiness.Certification(c["kind"], c["number"], c["valid_until"]), today)}
-        for c in certifications]
+    shown = certifications if private else [c for c in certifications
+                                            if c["status"] == "confirmed"]
+    view["certifications"] = [c | {"valid": counts(c, today),
+                                   "shared_with": (shared_numbers or {}).get(c["id"], [])}
+                              for c in shown]
     view["export_ready"] = readiness.ready_markets(results)
     if private:
         view["verification_history"] = list(decisions)
     return view
+
+
+def confirmed_certification_facts(certifications, today):
+    """The certifications other services may rely on (confirmed, unexpired)."""
+    return [{"kind": c["kind"], "number": c["number"], "valid_until": c["valid_until"]}
+            for c in certifications if counts(c, today)]
+
+
+# --- certification review: claimed -> confirmed | refused; confirmed -> refused -------------
+
+REVIEW_TRANSITIONS = {
+    ("claimed", "confirmed"),
+    ("claimed", "refused"),
+    ("confirmed", "refused"),  # the city withdraws a confirmation (e.g. a forged certificate)
+}
+
+
+def next_review_status(current, decision):
+    if (current, decision) not in REVIEW_TRANSITIONS:
+        raise Conflict(f"A certification that is {current} cannot become {decision}.",
+                       details={"status": current})
+    return decision
+
+
+def check_review_note(decision, note):
+    if decision == "refused" and not (note or "").strip():
+        raise ValidationFailed("Say why the certification is refused.",
+                               fields={"note": ["Required when refusing."]})
+
+
+# --- what a verification decision is tied to -------------------------------------------------
+
+def expected_version(body_version, if_match):
+    """The business version the decider reviewed: the body's ``version`` or the ``If-Match``
+    header (an ETag this API gave out, or ``*``); None when neither says."""
+    if body_version is not None:
+        return body_version
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 9:
+        raise ValidationFailed("The If-Match header is not an ETag of this API.",
+                               fields={"If-Match": ['Send the ETag you received, e.g. "3".']})
+    return int(tag)
+
+
+def check_unchanged_since_review(business, expected):
+    if expected is not None and expected != business["version"]:
+        raise Conflict("The business changed since you reviewed it; review it again.",
+                       details={"version": business["version"]},
+                       fields={"version": [f"Now {business['version']}, you reviewed {expected}."]})
+
+
+def check_rules_match_contract(rules):
+    """The rules file may only use the vocabularies the contract publishes, all of them, so a
+    client's form and the rules never disagree."""
+    mismatches = {
+        "sectors": set(rules.sectors) ^ set(SECTORS),
+        "packaging_materials": set(rules.packaging_materials) ^ set(PACKAGING_MATERIALS),
+        "certifications": set(rules.certifications) ^ set(CERTIFICATION_KINDS),
+    }
+    problems = {section: sorted(codes) for section, codes in mismatches.items() if codes}
+    if problems:
+        raise ValueError(f"the export rules and the registry's contract disagree: {problems}; "
+                         "change services/registry/contract.py with the rules file")
 
 
 def rules_summary(rules):

@@ -176,7 +176,8 @@ def test_verification_is_a_state_machine(api, vendor, organizer):
     assert no_note.status_code == 422 and "note" in no_note.json()["error"]["fields"]
 
     rejected = api.verify(organizer, bid, "rejected", note="NIB tidak sesuai data OSS")
-    assert rejected.status_code == 200 and rejected.json() == {"id": bid, "status": "rejected"}
+    assert rejected.status_code == 200
+    assert rejected.json() == {"id": bid, "status": "rejected", "version": 3}
     assert api.verify(organizer, bid, "verified").status_code == 409
 
     assert api.post(f"/businesses/{bid}/resubmission",
@@ -258,7 +259,8 @@ def test_certifications_are_checked_per_kind(api, vendor):
     ok = api.post(path, token=vendor["token"], json={
         "kind": "bpom_md", "number": "md 224513001234", "valid_until": NEXT_YEAR})
     assert ok.status_code == 201, ok.text
-    assert ok.json()["number"] == "MD224513001234" and ok.json()["valid"] is True
+    assert ok.json()["number"] == "MD224513001234"
+    assert (ok.json()["status"], ok.json()["valid"]) == ("claimed", False)
     duplicate = api.post(path, token=vendor["token"], json={
         "kind": "bpom_md", "number": "MD224513001234", "valid_until": NEXT_YEAR})
     assert duplicate.status_code == 409
@@ -272,8 +274,12 @@ def test_export_readiness_follows_certifications_and_packaging(api, vendor, orga
     api.verify(organizer, bid)
     for kind, number in (("pirt", "206357301001227"), ("halal", "ID35110000123450321"),
                          ("haccp", "HACCP-ID-2025-0042")):
-        assert api.post(f"{path}/certifications", token=vendor["token"], json={
-            "kind": kind, "number": number, "valid_until": NEXT_YEAR}).status_code == 201
+        before = api.get(path, token=vendor["token"]).json()["export_ready"]
+        claimed = api.post(f"{path}/certifications", token=vendor["token"], json={
+            "kind": kind, "number": number, "valid_until": NEXT_YEAR})
+        assert claimed.status_code == 201
+        assert api.get(path, token=vendor["token"]).json()["export_ready"] == before
+        assert api.review_certification(organizer, bid, claimed.json()["id"]).status_code == 200
 
     business = api.get(path, token=vendor["token"]).json()
     assert "domestic" in business["export_ready"]

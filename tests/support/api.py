@@ -41,7 +41,8 @@ class Api:
 
     def new_account(self, role, admin_token=None, password="rahasia-123"):
         email = f"{role}-{uuid.uuid4().hex[:10]}@test.laris.local"
-        response = self.post("/accounts", token=admin_token, json={
+        # Each from its own client address, so the sign-up throttle never counts fixtures.
+        response = self.post("/accounts", token=admin_token, headers=client_address(), json={
             "email": email, "password": password, "name": f"Test {role.title()}", "role": role})
         assert response.status_code == 201, response.text
         account = response.json()
@@ -60,6 +61,17 @@ class Api:
     def verify(self, organizer, business_id, decision="verified", note=None, **kwargs):
         return self.post(f"/businesses/{business_id}/verification", token=organizer["token"],
                          json={"decision": decision, "note": note}, **kwargs)
+
+    def review_certification(self, organizer, business_id, certification_id,
+                             decision="confirmed", note=None):
+        return self.post(
+            f"/businesses/{business_id}/certifications/{certification_id}/review",
+            token=organizer["token"], json={"decision": decision, "note": note})
+
+
+def client_address():
+    """A fresh documentation-range client address, as a trusted proxy reports it."""
+    return {"X-Forwarded-For": f"198.51.{random.randrange(256)}.{random.randrange(1, 255)}"}
 
 
 def unique_nib():

@@ -98,6 +98,8 @@ class System:
             "LARIS_LOG_LEVEL": "INFO",
             # Tests read the processes' logs as JSON, whatever the developer's shell says.
             "LARIS_LOG_FORMAT": "json",
+            # As behind one reverse proxy: a test picks its client address in X-Forwarded-For.
+            "LARIS_TRUSTED_PROXIES": "1",
         }
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         commands = procfile() | (extra_processes or {})
