@@ -1,45 +1,32 @@
-"""Accounts and tokens: POST /accounts, POST /auth/token, GET /me."""
-from flask import g, request
+"""Accounts and tokens: POST /accounts, POST /auth/token, GET /me, POST /me/password and
+PATCH /accounts/{account_id}."""
 from flask_smorest import Blueprint
 
-from backbone.errors import NotFound, Unauthorized
 from services.gateway import auth
-from services.gateway.http import IDEMPOTENCY_KEY_DOC, idempotency_key, json_body, reply
-from services.gateway.rpc import call
+from services.gateway.routes import route
 from services.gateway.schemas import Token
-from services.registry import schemas
+from services.registry import contract
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1",
                 description="Sign up, log in, and who am I.")
 
-
-@blp.post("/accounts")
-@blp.doc(**IDEMPOTENCY_KEY_DOC)
-@blp.arguments(schemas.AccountCreate)
-@blp.alt_response(201, schema=schemas.Account, success=True,
-                  description="The new account. Buyers and vendors sign themselves up; "
-                              "only an admin creates organizers.")
-def create_account(_):
-    return reply(call("registry", "create_account", g.caller, json_body(),
-                      idempotency_key=idempotency_key()), 201)
-
-
-@blp.post("/auth/token")
-@blp.arguments(schemas.Credentials)
-@blp.alt_response(200, schema=Token, success=True,
-                  description="A bearer token. 401 on bad credentials, 429 after too many "
-                              "failed attempts (see Retry-After).")
-def issue_token(_):
-    account = call("registry", "authenticate", json_body(), request.remote_addr)
-    return reply(auth.issue_token(account))
-
-
-@blp.get("/me")
-@auth.requires()
-@blp.alt_response(200, schema=schemas.Account, success=True)
-@blp.doc(security=[{"bearer": []}])
-def me():
-    try:
-        return reply(call("registry", "get_account", g.caller["account_id"]))
-    except NotFound:
-        raise Unauthorized("The account behind this token no longer exists.") from None
+route(blp, "POST", "/accounts", "registry.create_account", body=contract.AccountCreate,
+      response=contract.Account, status=201, idempotent=True, client=True,
+      description="The new account. Buyers and vendors sign themselves up; only an admin "
+                  "creates organizers. 429 after too many sign-ups from this client, 503 "
+                  "when too many passwords are being hashed (both with Retry-After).")
+route(blp, "POST", "/auth/token", "registry.authenticate", caller=False,
+      body=contract.Credentials, response=Token, client=True, shape=auth.issue_token,
+      description="A bearer token. 401 on bad credentials; after a few failures for this "
+                  "e-mail from this client, 429 with a growing Retry-After.")
+route(blp, "GET", "/me", "registry.get_me", roles=(), response=contract.Account,
+      description="The caller's account.")
+route(blp, "POST", "/me/password", "registry.change_password", roles=(),
+      body=contract.PasswordChange, response=Token, client=True, shape=auth.issue_token,
+      description="Change the caller's password: a new token. Every older token of the "
+                  "account, this one included, stops working. 401 if the current password "
+                  "is wrong (throttled like a log-in).")
+route(blp, "PATCH", "/accounts/<account_id>", "registry.change_role", roles=("admin",),
+      body=contract.RoleChange, response=contract.Account,
+      description="An admin changes another account's role; the account's older tokens stop "
+                  "working.")

@@ -1,22 +1,33 @@
-"""Bearer tokens: signed JWTs (HS256) that expire, and the role check every route makes."""
+"""Bearer tokens: signed JWTs (HS256) that expire, and the role check every route makes.
+
+A token carries its account's token version (claim ``tv``). A role or password change gives
+the account a new one, and the gateway refuses a token of an older version. It asks the
+registry (``token_state``) and trusts the answer for LARIS_TOKEN_CHECK_SECONDS, so an
+outdated token stops working within that time.
+"""
 import datetime as dt
 import functools
+import threading
 import uuid
 
 import jwt
 from flask import current_app, g, request
 
-from backbone import clock
+from backbone import clock, config
 from backbone.errors import Forbidden, Unauthorized
+from services.gateway.rpc import call
 
 ALGORITHM = "HS256"
+# Beyond this many remembered accounts, the expired entries are dropped.
+TOKEN_STATES_PRUNE_AT = 10_000
 
 
 def issue_token(account):
     ttl = current_app.config["TOKEN_TTL_SECONDS"]
     now = clock.now()
     claims = {"sub": account["id"], "role": account["role"], "iat": now,
-              "exp": now + dt.timedelta(seconds=ttl), "jti": uuid.uuid4().hex}
+              "exp": now + dt.timedelta(seconds=ttl), "jti": uuid.uuid4().hex,
+              "tv": account["token_version"]}
     token = jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
     return {"access_token": token, "token_type": "bearer", "expires_in": ttl,
             "role": account["role"], "account_id": account["id"]}
@@ -35,12 +46,57 @@ def caller_from_request():
         claims = jwt.decode(token.strip(), current_app.config["SECRET_KEY"],
                             algorithms=[ALGORITHM],
                             leeway=current_app.config["TOKEN_LEEWAY_SECONDS"],
-                            options={"require": ["exp", "iat", "sub", "role", "jti"]})
+                            options={"require": ["exp", "iat", "sub", "role", "jti", "tv"]})
     except jwt.ExpiredSignatureError:
         raise Unauthorized("The token has expired; log in again.") from None
     except jwt.InvalidTokenError:
         raise Unauthorized("The token is not valid.") from None
+    _check_current(claims)
     return {"account_id": claims["sub"], "role": claims["role"]}
+
+
+def _check_current(claims):
+    state = _token_states().get(claims["sub"])
+    if state is None:
+        raise Unauthorized("The account behind this token no longer exists.")
+    if state["token_version"] != claims["tv"]:
+        raise Unauthorized("This token was replaced (the account's role or password changed); "
+                           "log in again.")
+
+
+def _token_states():
+    states = current_app.extensions.get("token_states")
+    if states is None:
+        states = current_app.extensions.setdefault("token_states", TokenStates(
+            dt.timedelta(seconds=config.env_float("LARIS_TOKEN_CHECK_SECONDS")),
+            lambda account_id: call("registry", "token_state", account_id)))
+    return states
+
+
+class TokenStates:
+    """The registry's last answer about each account's tokens, trusted for ``ttl``: one RPC
+    per account every few seconds instead of one per request. Shared by the gateway's
+    threads."""
+
+    def __init__(self, ttl, fetch):
+        self._ttl = ttl
+        self._fetch = fetch
+        self._known = {}
+        self._lock = threading.Lock()
+
+    def get(self, account_id):
+        now = clock.now()
+        with self._lock:
+            state, fresh_until = self._known.get(account_id, (None, now))
+        if fresh_until > now:
+            return state
+        state = self._fetch(account_id)
+        with self._lock:
+            if len(self._known) >= TOKEN_STATES_PRUNE_AT:
+                self._known = {key: entry for key, entry in self._known.items()
+                               if entry[1] > now}
+            self._known[account_id] = (state, now + self._ttl)
+        return state
 
 
 def load_caller():
