@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Development defaults only: production sets its own (see README, Configuration).
+# Development defaults only: production sets its own (see README, Configuration). The code's
+# default LARIS_ENV is production, which refuses the development signing key.
+export LARIS_ENV=${LARIS_ENV:-development}
 export LARIS_ADMIN_EMAIL=${LARIS_ADMIN_EMAIL:-admin@laris.local}
 export LARIS_ADMIN_PASSWORD=${LARIS_ADMIN_PASSWORD:-laris-dev-admin}
 export LARIS_HTTP_PORT=${LARIS_HTTP_PORT:-8000}
