@@ -17,6 +17,10 @@ KECAMATAN = ("klojen", "blimbing", "kedungkandang", "sukun", "lowokwaru")
 BUSINESS_KINDS = ("koperasi", "umkm")
 BUSINESS_STATUSES = ("pending", "verified", "rejected")
 ROLES = ("admin", "organizer", "vendor", "buyer")
+# The registry's sectors: the expo's zones name the sectors they welcome, so both services
+# share this one vocabulary.
+SECTORS = ("kuliner", "fashion", "kerajinan", "pertanian", "ekonomi_kreatif", "jasa",
+           "perdagangan")
 
 
 class InvalidEvent(Exception):
@@ -159,6 +163,56 @@ class BusinessExportReadinessChangedV1(Contract):
     business = fields.Nested(BusinessFacts, required=True)
 
 
+class Reason(Contract):
+    """One human-readable reason for an expo decision, in Indonesian and English."""
+    code = fields.String(required=True)
+    id = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class ExpoApplicationSubmittedV1(Contract):
+    """A business applied for a booth; notify tells its owner."""
+    application_id = fields.String(required=True)
+    expo_id = fields.String(required=True)
+    expo_name = fields.String(required=True)
+    business_id = fields.String(required=True)
+    business_name = fields.String(required=True)
+    owner_account_id = fields.String(required=True)
+    sector = fields.String(required=True)
+    preferred_zones = fields.List(fields.String(), load_default=list)
+    booth_type = fields.String(load_default=None, allow_none=True)
+
+
+class ExpoBoothDecisionV1(Contract):
+    """What every booth decision about an application carries (aggregate: the application)."""
+    application_id = fields.String(required=True)
+    expo_id = fields.String(required=True)
+    expo_name = fields.String(required=True)
+    business_id = fields.String(required=True)
+    owner_account_id = fields.String(required=True)
+    reasons = fields.List(fields.Nested(Reason), required=True)
+
+
+class ExpoBoothAllocatedV1(ExpoBoothDecisionV1):
+    booth_code = fields.String(required=True)
+
+
+class ExpoApplicationWaitlistedV1(ExpoBoothDecisionV1):
+    position = fields.Integer(load_default=None, allow_none=True, metadata={
+        "description": "Place in the expo's waiting list, 1 first"})
+
+
+class ExpoBoothOfferedV1(ExpoBoothDecisionV1):
+    """A freed booth held for a waitlisted applicant until ``hold_expires_at``."""
+    booth_code = fields.String(required=True)
+    hold_expires_at = fields.AwareDateTime(required=True)
+
+
+class ExpoBoothReleasedV1(ExpoBoothDecisionV1):
+    """A held or allocated booth is free again (declined, expired, withdrawn, rejected)."""
+    booth_code = fields.String(required=True)
+
+
 def business_snapshot(event):
     """The business as it stood after any business.* event: the payload itself for the status
     events, its ``business`` for the certification and readiness events."""
@@ -177,6 +231,11 @@ CONTRACTS = {
     ("business.certification_confirmed", 1): BusinessCertificationConfirmedV1,
     ("business.certification_refused", 1): BusinessCertificationRefusedV1,
     ("business.export_readiness_changed", 1): BusinessExportReadinessChangedV1,
+    ("expo.application_submitted", 1): ExpoApplicationSubmittedV1,
+    ("expo.booth_allocated", 1): ExpoBoothAllocatedV1,
+    ("expo.application_waitlisted", 1): ExpoApplicationWaitlistedV1,
+    ("expo.booth_offered", 1): ExpoBoothOfferedV1,
+    ("expo.booth_released", 1): ExpoBoothReleasedV1,
 }
 
 

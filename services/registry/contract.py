@@ -8,8 +8,9 @@ file must use exactly these vocabularies (checked when the service starts).
 """
 from marshmallow import Schema, fields, validate
 
-from backbone.contracts import BUSINESS_KINDS, BUSINESS_STATUSES, KECAMATAN, ROLES
-from backbone.fields import Email, Text
+from backbone.contracts import (BUSINESS_KINDS, BUSINESS_STATUSES, KECAMATAN, ROLES, SECTORS,
+                                BusinessFacts)
+from backbone.fields import Email, Id, Text
 from backbone.pagination import PageQuery
 
 # --- vocabularies and formats ---------------------------------------------------------------
@@ -17,8 +18,6 @@ from backbone.pagination import PageQuery
 SELF_SERVICE_ROLES = ("buyer", "vendor")
 LOCALES = ("id", "en")
 COOPERATIVE_TYPES = ("simpan_pinjam", "konsumen", "produsen", "pemasaran", "jasa", "serba_usaha")
-SECTORS = ("kuliner", "fashion", "kerajinan", "pertanian", "ekonomi_kreatif", "jasa",
-           "perdagangan")
 PACKAGING_MATERIALS = ("plastic", "paper", "glass", "metal", "wood", "bamboo", "cloth", "leaf")
 CERTIFICATION_KINDS = ("halal", "pirt", "bpom_md", "bpom_ml", "sni", "iso_9001", "iso_22000",
                        "haccp", "organic", "fda", "svlk")
@@ -332,7 +331,29 @@ class ExportRulesSummary(Schema):
     markets = fields.List(fields.Nested(ExportMarket))
 
 
+# --- facts for read models -------------------------------------------------------------------
+
+MAX_FACTS_PAGE = 500
+
+
+class BusinessFactsQuery(Schema):
+    """A page of business facts, by id: for services rebuilding their read models."""
+    after_id = Id(load_default=None, allow_none=True)
+    limit = fields.Integer(strict=True, load_default=200,
+                           validate=validate.Range(min=1, max=MAX_FACTS_PAGE))
+
+
+class VersionedBusinessFacts(Schema):
+    version = fields.Integer(metadata={"description": "The business's aggregate version"})
+    facts = fields.Nested(BusinessFacts)
+
+
+class BusinessFactsPage(Schema):
+    items = fields.List(fields.Nested(VersionedBusinessFacts))
+    next_after_id = fields.String(allow_none=True)
+
+
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
 REQUEST_SCHEMAS = (AccountCreate, Credentials, BusinessCreate, BusinessUpdate,
                    VerificationDecision, CertificationCreate, CertificationReview,
-                   BusinessListQuery)
+                   BusinessListQuery, BusinessFactsQuery)

@@ -350,6 +350,22 @@ class RegistryService(laris.LarisService):
                 return
             after = ids[-1]
 
+    @rpc
+    def business_facts(self, query):
+        """Every business's current snapshot and version, paged by id, the pair its business.*
+        facts carry: what another service replays to rebuild its read model. Not routed by
+        the gateway."""
+        query = load_valid(contract.BusinessFactsQuery(), query)
+        after = parse_id(query["after_id"]) if query["after_id"] else uuid.UUID(int=0)
+        with self.db.transaction() as tx:
+            ids = store.business_ids_after(tx, after, query["limit"])
+            businesses = [store.business_by_id(tx, business_id) for business_id in ids]
+            items = [{"version": business["version"], "facts": self._snapshot(tx, business)}
+                     for business in businesses]
+        next_after_id = str(ids[-1]) if len(ids) == query["limit"] else None
+        return contract.BusinessFactsPage().dump({"items": items,
+                                                  "next_after_id": next_after_id})
+
     # --- helpers ----------------------------------------------------------------------------
 
     def _business(self, tx, business_id, for_update=False):
