@@ -10,10 +10,10 @@ import yaml
 
 from backbone import config
 from backbone.logs import configure_logging
-from demodata import registry
+from demodata import expo, registry
 from demodata.client import ApiError, Gateway
 
-LOADERS = (registry,)
+LOADERS = (registry, expo)
 ROLES = (("organizer", "organizers"), ("vendor", "vendors"), ("buyer", "buyers"))
 
 
