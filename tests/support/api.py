@@ -1,4 +1,5 @@
 """Speaking to the gateway as its users do."""
+import datetime as dt
 import itertools
 import random
 import uuid
@@ -68,6 +69,13 @@ class Api:
             f"/businesses/{business_id}/certifications/{certification_id}/review",
             token=organizer["token"], json={"decision": decision, "note": note})
 
+    # --- expos ------------------------------------------------------------------------------
+
+    def create_expo(self, organizer, **overrides):
+        response = self.post("/expos", token=organizer["token"], json=expo_body(**overrides))
+        assert response.status_code == 201, response.text
+        return response.json()
+
 
 def client_address():
     """A fresh documentation-range client address, as a trusted proxy reports it."""
@@ -76,6 +84,16 @@ def client_address():
 
 def unique_nib():
     return f"{random.randrange(10**12, 10**13)}"
+
+
+def expo_body(**overrides):
+    """An expo two months ahead, open for applications from today."""
+    starts = dt.date.today() + dt.timedelta(days=60)
+    body = {"name": f"Malang City Expo {next(_serial)}", "venue": "Gedung Kartini, Klojen",
+            "starts_on": starts.isoformat(),
+            "ends_on": (starts + dt.timedelta(days=3)).isoformat(),
+            "theme": "A Celebration of Local Creation"}
+    return body | overrides
 
 
 def business_body(**overrides):

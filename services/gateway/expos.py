@@ -1,0 +1,36 @@
+"""The Malang City Expo: expos, booths on the floor plan and applications for them."""
+from flask_smorest import Blueprint
+
+from services.expo import contract
+from services.gateway.routes import route
+
+blp = Blueprint("expos", __name__, url_prefix="/api/v1",
+                description="The Malang City Expo: floor plans, booths and applications.")
+
+route(blp, "POST", "/expos", "expo.create_expo", roles=("organizer",),
+      body=contract.ExpoCreate, response=contract.Expo, status=201,
+      description="The application window defaults to today (WIB) until the day before the "
+                  "expo starts; zones may name the registry sectors they welcome.")
+route(blp, "GET", "/expos", "expo.list_expos", caller=False, query=contract.ExpoListQuery,
+      response=contract.ExpoPage, description="Latest expo first.")
+route(blp, "GET", "/expos/<expo_id>", "expo.get_expo", caller=False, response=contract.Expo)
+route(blp, "POST", "/expos/<expo_id>/booths", "expo.add_booths", roles=("organizer",),
+      body=contract.BoothsCreate, response=contract.BoothList, status=201,
+      description="409 when a code is given twice or already on the plan; 422 naming the "
+                  "booths whose rectangles overlap.")
+route(blp, "GET", "/expos/<expo_id>/booths", "expo.list_booths", caller=False,
+      response=contract.BoothList,
+      description="Every booth with its status and, once held or allocated, its business.")
+route(blp, "POST", "/expos/<expo_id>/applications", "expo.submit_application",
+      roles=("vendor",), body=contract.ApplicationCreate, response=contract.Application,
+      status=201, idempotent=True,
+      description="By the owner of a verified business, inside the application window; 409 "
+                  "if the business already applied.")
+route(blp, "GET", "/expos/<expo_id>/applications", "expo.list_applications",
+      roles=("organizer", "vendor"), query=contract.ApplicationListQuery,
+      response=contract.ApplicationPage,
+      description="Oldest first. Organizers see all; a vendor sees their own.")
+route(blp, "POST", "/expos/<expo_id>/applications/<application_id>/flagship",
+      "expo.mark_flagship", roles=("organizer",), body=contract.FlagshipMark,
+      response=contract.Application,
+      description="Marks the business's products as the city's produk unggulan for this expo.")
