@@ -79,7 +79,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def render_floorplan(expo_name, booths, lang="id"):
-    """The SVG document (a str) of the expo's plan; ``booths`` as the module docstring says."""
+    """The SVG document (a str) of the expo's plan. ``booths``: dicts with code, zone,
+    booth_type, x, y, width, height (metres), status (free|held|allocated|blocked) and
+    business_name (None when the booth has no exhibitor)."""
     if lang not in WORDS:
         raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
     words = WORDS[lang]
