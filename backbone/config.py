@@ -49,6 +49,8 @@ DEFAULTS = {
     "LARIS_HASH_CONCURRENCY": "2",
     "LARIS_HASH_QUEUE": "4",
     "LARIS_TRUSTED_PROXIES": "0",
+    "LARIS_ALLOCATION_TIME_LIMIT_SECONDS": "10",
+    "LARIS_HOLD_SWEEP_SECONDS": "30",
     # A forgotten setting fails closed: production refuses weak keys at start-up.
     "LARIS_ENV": "production",
     "LARIS_METRICS_ALLOW": "127.0.0.1/32,::1/128",

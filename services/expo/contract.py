@@ -190,6 +190,63 @@ class FlagshipMark(Schema):
     flagship = fields.Boolean(required=True, truthy={True}, falsy={False})
 
 
+# --- allocation -----------------------------------------------------------------------------
+
+class Decision(Schema):
+    application_id = fields.String()
+    business_id = fields.String()
+    reasons = fields.List(fields.Nested(Reason), metadata={
+        "description": "Why, in Indonesian (id) and English (en)"})
+
+
+class Placed(Decision):
+    booth_code = fields.String()
+
+
+class Waitlisted(Decision):
+    position = fields.Integer(metadata={"description": "1 is next in line"})
+
+
+class AllocationRun(Schema):
+    allocated = fields.List(fields.Nested(Placed), metadata={
+        "description": "Placed by this run (earlier placements never move)"})
+    waitlisted = fields.List(fields.Nested(Waitlisted))
+    solver = fields.String(metadata={"description": "cp-sat, or greedy when the time limit "
+                                                    "passed without a solution"})
+    optimal = fields.Boolean(metadata={"description": "The solver proved no better "
+                                                      "allocation exists"})
+    objective = fields.Integer()
+    bound = fields.Integer()
+
+
+class BoothFreed(Schema):
+    booth_code = fields.String()
+    offered_to = fields.String(allow_none=True, metadata={
+        "description": "The waitlisted application now offered the booth, if one fits"})
+
+
+class ManualPlacement(Schema):
+    application_id = Id(required=True)
+    reason = Text(500, required=True, metadata={"description": "Kept in the booth's history"})
+
+
+class BoothChange(Schema):
+    from_status = fields.String()
+    to_status = fields.String()
+    business_id = fields.String(allow_none=True)
+    actor = fields.String(metadata={"description": "An account id, or the part of the system"})
+    reason = fields.String()
+    at = fields.AwareDateTime()
+
+
+class BoothHistory(Schema):
+    items = fields.List(fields.Nested(BoothChange))
+
+
+class FloorplanQuery(Schema):
+    lang = _one_of(("id", "en"), load_default="id")
+
+
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
 REQUEST_SCHEMAS = (ExpoCreate, ExpoListQuery, BoothsCreate, ApplicationCreate,
-                   ApplicationListQuery, FlagshipMark)
+                   ApplicationListQuery, FlagshipMark, ManualPlacement, FloorplanQuery)

@@ -2,6 +2,7 @@
 import datetime as dt
 
 from backbone.errors import Conflict, Forbidden, ValidationFailed
+from services.expo import allocation
 
 # Export readiness for the home market alone does not make a product a flagship.
 DOMESTIC_MARKET = "domestic"
@@ -174,3 +175,114 @@ def applicant_filter(caller):
 
 def rejects(business):
     return business["status"] == "rejected"
+
+
+# --- allocation: from stored rows to the engine's inputs --------------------------------------
+
+def booth_input(row):
+    return allocation.Booth(code=row["code"], zone=row["zone"], booth_type=row["booth_type"],
+                            x=row["x"], y=row["y"], width=row["width"], height=row["height"])
+
+
+def zone_inputs(expo):
+    return [allocation.Zone(name=zone["name"], sectors=frozenset(zone["sectors"]))
+            for zone in expo["zones"]]
+
+
+def applicant_input(row, seq, exhibited_before):
+    """The engine's view of an application (``row`` joins its business)."""
+    return allocation.Applicant(
+        application_id=str(row["id"]), business_id=str(row["business_id"]),
+        sector=row["sector"], kecamatan=row["kecamatan"],
+        preferred_zones=tuple(row["preferred_zones"]), booth_type=row["booth_type"],
+        export_ready=any(m != DOMESTIC_MARKET for m in row["export_ready"]),
+        flagship=is_flagship(row["flagship_marked"], row["export_ready"]),
+        first_time=row["business_id"] not in exhibited_before, submitted_seq=seq)
+
+
+def split_candidates(rows, exhibited_before):
+    """(fixed, waiting): applicants already holding or owning a booth, by booth code (never
+    moved), and those a run may place (their business still verified)."""
+    fixed, waiting = {}, []
+    for seq, row in enumerate(rows):
+        applicant = applicant_input(row, seq, exhibited_before)
+        if row["booth_code"] is not None:
+            fixed[row["booth_code"]] = applicant
+        elif row["status"] in ("submitted", "waitlisted") and row["business_status"] == "verified":
+            waiting.append(applicant)
+    return fixed, waiting
+
+
+def reasons_of(decision):
+    return [{"code": r.code, "id": r.id, "en": r.en} for r in decision.reasons]
+
+
+def hold_expires_at(now, hold_hours):
+    return now + dt.timedelta(hours=hold_hours)
+
+
+# --- who may free, accept, decline and place ------------------------------------------------
+
+def check_may_free(caller, owner_account_id):
+    """An organizer, or the vendor whose business holds the booth."""
+    if is_organizer(caller) or str(owner_account_id) == caller["account_id"]:
+        return
+    raise Forbidden("Only an organizer or the vendor holding the booth may free it.")
+
+
+def check_applicant(caller, application):
+    if str(application["applicant_account_id"]) != caller["account_id"]:
+        raise Forbidden("Only the applicant may answer this offer.")
+
+
+def check_open_offer(allocation_row, now):
+    if allocation_row is None or allocation_row["state"] != "held":
+        raise Conflict("There is no booth offer open for this application.")
+    if allocation_row["hold_expires_at"] <= now:
+        raise Conflict("The offer expired; the booth went to the next applicant.")
+
+
+def check_placeable(application):
+    if application["status"] in ("cancelled", "declined"):
+        raise Conflict(f"The application is {application['status']}: it cannot be placed.")
+
+
+def check_not_blocked(booth):
+    if booth["status"] == "blocked":
+        raise Conflict(f"Booth {booth['code']} is blocked.")
+
+
+def reason(code, id_text, en_text):
+    return {"code": code, "id": id_text, "en": en_text}
+
+
+def freed_reason(by_organizer):
+    if by_organizer:
+        return reason("freed_by_organizer", "Stan dilepas oleh panitia.",
+                      "The booth was freed by the organizers.")
+    return reason("freed_by_vendor", "Stan dilepas oleh peserta.",
+                  "The booth was given up by the exhibitor.")
+
+
+DECLINED = reason("offer_declined", "Tawaran stan ditolak oleh peserta.",
+                  "The exhibitor declined the booth offer.")
+EXPIRED = reason("offer_expired", "Tawaran stan kedaluwarsa sebelum diterima.",
+                 "The booth offer expired before it was accepted.")
+ACCEPTED = reason("offer_accepted", "Tawaran stan diterima.", "The booth offer was accepted.")
+
+
+def manual_reason(note):
+    return reason("placed_by_organizer", f"Ditempatkan oleh panitia: {note}",
+                  f"Placed by the organizers: {note}")
+
+
+def offer_reasons(placement, hold_hours):
+    return [reason("offered", f"Stan kosong ditawarkan; berlaku {hold_hours} jam.",
+                   f"A freed booth is offered; the offer holds for {hold_hours} hours.")] + \
+        reasons_of(placement)
+
+
+def placement_refused(decision):
+    """Why a manual placement breaks a hard rule, from the engine's waitlist reasons."""
+    return ValidationFailed("This placement breaks an allocation rule.", fields={
+        "booth_code": [r["en"] for r in reasons_of(decision)] or ["A rule forbids it."]})

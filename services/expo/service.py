@@ -2,21 +2,26 @@
 import logging
 import uuid
 
+from eventlet import tpool
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from backbone import clock, idempotency
+from backbone import clock, config, idempotency
 # Imported as a module: nameko would run any service class it finds in this module.
 from backbone import service as laris
 from backbone.caller import checked_caller
 from backbone.contracts import business_snapshot
-from backbone.errors import NotFound, load_valid
+from backbone.errors import Conflict, NotFound, load_valid
 from backbone.fields import parse_id
 from backbone.inbox import consumes
-from services.expo import contract, domain, events, store
+from services.expo import allocation, contract, domain, events, store
+from services.expo.floorplan import render_floorplan
 
 log = logging.getLogger(__name__)
 # The read model's handler: its versions in aggregate_versions carry this name.
 READ_MODEL_HANDLER = "expo.on_business_fact"
+# Read when the service class is defined (nameko's timer takes its interval then).
+HOLD_SWEEP_SECONDS = config.env_float("LARIS_HOLD_SWEEP_SECONDS")
 
 
 # --- the read model of businesses -----------------------------------------------------------
@@ -159,6 +164,143 @@ class ExpoService(laris.LarisService):
             return self._application_view(
                 store.application_by_id(tx, application["expo_id"], application["id"]))
 
+    # --- allocation, offers and holds -------------------------------------------------------
+    # Each of these locks the expo's row first: runs, frees, offers and placements of one expo
+    # happen one at a time, and the allocations table's keys make a double booking impossible
+    # even so.
+
+    @rpc
+    def run_allocation(self, caller, expo_id):
+        """Places new and waitlisted applications (never moving one already placed) and
+        waitlists the rest, each decision with its reasons."""
+        caller = checked_caller(caller)
+        domain.check_organizer(caller)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id, for_update=True)
+            booths, fixed, waiting = self._allocation_inputs(tx, expo)
+            blocked = frozenset(b.code for b, row in booths if row["status"] == "blocked")
+            result = tpool.execute(
+                allocation.allocate, [b for b, _ in booths], domain.zone_inputs(expo), waiting,
+                fixed, blocked, config.env_float("LARIS_ALLOCATION_TIME_LIMIT_SECONDS"))
+            return self._record_run(tx, expo, result, caller["account_id"])
+
+    @rpc
+    def free_booth(self, caller, expo_id, booth_code):
+        """The booth's holder loses it; the best-fitting waitlisted applicant is offered it."""
+        caller = checked_caller(caller)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id, for_update=True)
+            held = store.allocation_of_booth(tx, expo["id"], booth_code)
+            if held is None:
+                raise NotFound("The booth is neither held nor allocated.")
+            application = store.application_by_id(tx, expo["id"], held["application_id"])
+            domain.check_may_free(caller, application["owner_account_id"])
+            reasons = [domain.freed_reason(domain.is_organizer(caller))]
+            self._take_back(tx, expo, held, application, "cancelled", reasons,
+                            caller["account_id"])
+            offered = self._offer(tx, expo, booth_code)
+        return contract.BoothFreed().dump({"booth_code": booth_code, "offered_to": offered})
+
+    @rpc
+    def accept_offer(self, caller, expo_id, application_id):
+        caller = checked_caller(caller)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id, for_update=True)
+            application = self._application(tx, expo_id, application_id)
+            domain.check_applicant(caller, application)
+            held = store.allocation_of_application(tx, expo["id"], application["id"])
+            domain.check_open_offer(held, clock.now())
+            store.confirm_hold(tx, expo["id"], held["booth_code"])
+            self._allocated(tx, expo, application, held["booth_code"], [domain.ACCEPTED],
+                            caller["account_id"])
+            return self._application_view(
+                store.application_by_id(tx, expo["id"], application["id"]))
+
+    @rpc
+    def decline_offer(self, caller, expo_id, application_id):
+        caller = checked_caller(caller)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id, for_update=True)
+            application = self._application(tx, expo_id, application_id)
+            domain.check_applicant(caller, application)
+            held = store.allocation_of_application(tx, expo["id"], application["id"])
+            domain.check_open_offer(held, clock.now())
+            self._take_back(tx, expo, held, application, "declined", [domain.DECLINED],
+                            caller["account_id"])
+            self._offer(tx, expo, held["booth_code"])
+            return self._application_view(
+                store.application_by_id(tx, expo["id"], application["id"]))
+
+    @rpc
+    def place_manually(self, caller, expo_id, booth_code, body):
+        """An organizer places or moves an exhibitor: the hard rules still hold, the reason is
+        kept, and no later run moves it."""
+        caller = checked_caller(caller)
+        domain.check_organizer(caller)
+        data = load_valid(contract.ManualPlacement(), body)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id, for_update=True)
+            booth = store.booth_by_code(tx, expo["id"], booth_code)
+            if booth is None:
+                raise NotFound("No such booth.")
+            domain.check_not_blocked(booth)
+            application = self._application(tx, expo_id, data["application_id"])
+            domain.check_placeable(application)
+            if store.allocation_of_booth(tx, expo["id"], booth_code) is not None:
+                raise Conflict(f"Booth {booth_code} is taken: free it first.")
+            self._check_rules_allow(tx, expo, booth_code, application)
+            moved_from = store.allocation_of_application(tx, expo["id"], application["id"])
+            if moved_from is not None:
+                self._take_back(tx, expo, moved_from, application, application["status"],
+                                [domain.manual_reason(data["reason"])], caller["account_id"])
+            reasons = [domain.manual_reason(data["reason"])]
+            store.insert_allocation(tx, {
+                "expo_id": expo["id"], "booth_code": booth_code,
+                "application_id": application["id"], "business_id": application["business_id"],
+                "state": "allocated", "manual": True, "hold_expires_at": None,
+                "reasons": reasons, "decided_by": caller["account_id"]})
+            self._allocated(tx, expo, application, booth_code, reasons, caller["account_id"])
+            if moved_from is not None:
+                self._offer(tx, expo, moved_from["booth_code"])
+            return self._application_view(
+                store.application_by_id(tx, expo["id"], application["id"]))
+
+    @rpc
+    def booth_history(self, caller, expo_id, booth_code):
+        caller = checked_caller(caller)
+        domain.check_organizer(caller)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id)
+            if store.booth_by_code(tx, expo["id"], booth_code) is None:
+                raise NotFound("No such booth.")
+            return contract.BoothHistory().dump(
+                {"items": store.history_of_booth(tx, expo["id"], booth_code)})
+
+    @rpc
+    def floorplan(self, expo_id, query):
+        query = load_valid(contract.FloorplanQuery(), query)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id)
+            booths = store.booths_of(tx, expo["id"])
+        return render_floorplan(expo["name"], booths, lang=query["lang"])
+
+    @timer(interval=HOLD_SWEEP_SECONDS)
+    def expire_holds(self):
+        """Offers not accepted in time go to the next waitlisted applicant. The holds live in
+        the database, so a restart loses none: the next sweep finds them."""
+        with self.db.transaction() as tx:
+            expired = store.expired_holds(tx, clock.now(), limit=50)
+        for hold in expired:
+            with self.db.transaction() as tx:
+                expo = store.expo_by_id(tx, hold["expo_id"], for_update=True)
+                held = store.allocation_of_booth(tx, expo["id"], hold["booth_code"])
+                if held is None or held["state"] != "held" or held["hold_expires_at"] > clock.now():
+                    continue  # accepted, declined or freed meanwhile
+                application = store.application_by_id(tx, expo["id"], held["application_id"])
+                self._take_back(tx, expo, held, application, "declined", [domain.EXPIRED],
+                                "expo.hold-timer")
+                self._offer(tx, expo, held["booth_code"])
+
     # --- facts from the registry ------------------------------------------------------------
 
     @consumes("registry", "business.*")
@@ -166,6 +308,112 @@ class ExpoService(laris.LarisService):
         self.db.apply_if_newer(event, remember_business)
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _allocation_inputs(self, tx, expo):
+        """[(engine booth, stored row)], {booth code: fixed applicant}, [waiting applicants]."""
+        rows = store.allocation_candidates(tx, expo["id"])
+        exhibited = store.exhibited_before(tx, expo["id"], [row["business_id"] for row in rows])
+        fixed, waiting = domain.split_candidates(rows, exhibited)
+        booths = [(domain.booth_input(row), row) for row in store.booths_of(tx, expo["id"])]
+        return booths, fixed, waiting
+
+    def _record_run(self, tx, expo, result, actor):
+        allocated, waitlisted = [], []
+        for placement in result.placements:
+            application = store.application_by_id(tx, expo["id"], placement.application_id)
+            reasons = domain.reasons_of(placement)
+            store.insert_allocation(tx, {
+                "expo_id": expo["id"], "booth_code": placement.booth_code,
+                "application_id": application["id"], "business_id": application["business_id"],
+                "state": "allocated", "manual": False, "hold_expires_at": None,
+                "reasons": reasons, "decided_by": actor})
+            self._allocated(tx, expo, application, placement.booth_code, reasons, actor)
+            allocated.append({"application_id": placement.application_id,
+                              "business_id": placement.business_id,
+                              "booth_code": placement.booth_code, "reasons": reasons})
+        for entry in result.waitlist:
+            application = store.application_by_id(tx, expo["id"], entry.application_id)
+            reasons = domain.reasons_of(entry)
+            changed = store.set_application_status(tx, application["id"], "waitlisted", reasons)
+            tx.emit(events.APPLICATION_WAITLISTED,
+                    events.booth_decision(changed, expo["name"], application["owner_account_id"],
+                                          reasons, position=entry.position),
+                    aggregate=events.application_aggregate(changed))
+            waitlisted.append({"application_id": entry.application_id,
+                               "business_id": entry.business_id, "position": entry.position,
+                               "reasons": reasons})
+        log.info("allocation run", extra={
+            "expo_id": str(expo["id"]), "allocated": len(allocated),
+            "waitlisted": len(waitlisted), "solver": result.solver, "optimal": result.optimal})
+        return contract.AllocationRun().dump({
+            "allocated": allocated, "waitlisted": waitlisted, "solver": result.solver,
+            "optimal": result.optimal, "objective": result.objective, "bound": result.bound})
+
+    def _allocated(self, tx, expo, application, booth_code, reasons, actor):
+        store.set_booth_status(tx, expo["id"], booth_code, "allocated",
+                               application["business_id"], actor, reasons[0]["en"])
+        changed = store.set_application_status(tx, application["id"], "allocated", reasons)
+        tx.emit(events.BOOTH_ALLOCATED,
+                events.booth_decision(changed, expo["name"], application["owner_account_id"],
+                                      reasons, booth_code=booth_code),
+                aggregate=events.application_aggregate(changed))
+
+    def _take_back(self, tx, expo, held, application, status, reasons, actor):
+        """The application loses its booth (held or allocated): the booth is free again."""
+        store.delete_allocation_of_booth(tx, expo["id"], held["booth_code"])
+        changed = store.set_application_status(tx, application["id"], status, reasons)
+        release_booth(tx, held, changed, expo["name"], application["owner_account_id"], actor,
+                      reasons)
+
+    def _offer(self, tx, expo, booth_code):
+        """Offers a free booth to the best-fitting waitlisted applicant, as a hold that expires
+        after the expo's hold_hours; returns the application id, or None if nobody fits."""
+        booths, fixed, waiting = self._allocation_inputs(tx, expo)
+        waitlisted = {str(row["id"]) for row in store.allocation_candidates(tx, expo["id"])
+                      if row["status"] == "waitlisted"}
+        others = frozenset(b.code for b, _ in booths if b.code != booth_code)
+        result = allocation.allocate(
+            [b for b, _ in booths], domain.zone_inputs(expo),
+            [a for a in waiting if a.application_id in waitlisted], fixed, others,
+            time_limit_seconds=2.0)
+        if not result.placements:
+            return None
+        [placement] = result.placements
+        application = store.application_by_id(tx, expo["id"], placement.application_id)
+        expires = domain.hold_expires_at(clock.now(), expo["hold_hours"])
+        reasons = domain.offer_reasons(placement, expo["hold_hours"])
+        store.insert_allocation(tx, {
+            "expo_id": expo["id"], "booth_code": booth_code,
+            "application_id": application["id"], "business_id": application["business_id"],
+            "state": "held", "manual": False, "hold_expires_at": expires, "reasons": reasons,
+            "decided_by": None})
+        store.set_booth_status(tx, expo["id"], booth_code, "held", application["business_id"],
+                               "expo", reasons[0]["en"])
+        changed = store.set_application_status(tx, application["id"], "offered", reasons)
+        tx.emit(events.BOOTH_OFFERED,
+                events.booth_decision(changed, expo["name"], application["owner_account_id"],
+                                      reasons, booth_code=booth_code,
+                                      hold_expires_at=expires),
+                aggregate=events.application_aggregate(changed))
+        return placement.application_id
+
+    def _check_rules_allow(self, tx, expo, booth_code, application):
+        """The hard rules for one application on one booth, its current booth set aside."""
+        booths, fixed, _ = self._allocation_inputs(tx, expo)
+        fixed = {code: a for code, a in fixed.items()
+                 if a.application_id != str(application["id"])}
+        rows = [row for row in store.allocation_candidates(tx, expo["id"])
+                if row["id"] == application["id"]]
+        if not rows:
+            raise Conflict("The application's business is not verified.")
+        exhibited = store.exhibited_before(tx, expo["id"], [application["business_id"]])
+        applicant = domain.applicant_input(rows[0], 0, exhibited)
+        others = frozenset(b.code for b, _ in booths if b.code != booth_code)
+        result = allocation.allocate([b for b, _ in booths], domain.zone_inputs(expo),
+                                     [applicant], fixed, others, time_limit_seconds=2.0)
+        if not result.placements:
+            raise domain.placement_refused(result.waitlist[0])
+
 
     def _expo(self, tx, expo_id, for_update=False):
         expo_uuid = parse_id(expo_id)

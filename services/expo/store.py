@@ -225,3 +225,68 @@ def open_applications_of_business(tx, business_id, statuses):
              WHERE a.business_id = %s AND a.status = ANY(%s)
              ORDER BY a.created_at FOR UPDATE OF a""", (business_id, list(statuses)))
 
+
+
+# --- allocation runs, offers and holds ------------------------------------------------------
+
+def allocation_candidates(tx, expo_id):
+    """Applications with a say in this expo's allocation (waiting, or holding or owning a
+    booth), with what the allocation weighs of their business, in order of submission."""
+    return tx.all(
+        f"""SELECT {_columns(APPLICATION_FIELDS, "a")}, b.kecamatan,
+                   b.status AS business_status, b.export_ready, al.booth_code
+              FROM applications a
+              JOIN businesses b ON b.id = a.business_id
+              LEFT JOIN allocations al ON al.expo_id = a.expo_id AND al.application_id = a.id
+             WHERE a.expo_id = %s
+               AND a.status IN ('submitted', 'waitlisted', 'offered', 'allocated')
+             ORDER BY a.created_at, a.id""", (expo_id,))
+
+
+def exhibited_before(tx, expo_id, business_ids):
+    """The businesses among ``business_ids`` that had a booth at another expo."""
+    rows = tx.all("""SELECT DISTINCT business_id FROM allocations
+                      WHERE expo_id <> %s AND state = 'allocated' AND business_id = ANY(%s)""",
+                  (expo_id, list(business_ids)))
+    return {row["business_id"] for row in rows}
+
+
+def allocation_of_booth(tx, expo_id, booth_code):
+    return tx.one("SELECT * FROM allocations WHERE expo_id = %s AND booth_code = %s FOR UPDATE",
+                  (expo_id, booth_code))
+
+
+def allocation_of_application(tx, expo_id, application_id):
+    return tx.one("""SELECT * FROM allocations WHERE expo_id = %s AND application_id = %s
+                      FOR UPDATE""", (expo_id, application_id))
+
+
+def confirm_hold(tx, expo_id, booth_code):
+    return tx.one("""UPDATE allocations SET state = 'allocated', hold_expires_at = NULL,
+                            updated_at = now()
+                      WHERE expo_id = %s AND booth_code = %s RETURNING *""",
+                  (expo_id, booth_code))
+
+
+def delete_allocation_of_booth(tx, expo_id, booth_code):
+    return tx.one("DELETE FROM allocations WHERE expo_id = %s AND booth_code = %s RETURNING *",
+                  (expo_id, booth_code))
+
+
+def expired_holds(tx, now, limit):
+    """Holds whose time ran out, oldest first (read without locks: each is then handled in a
+    transaction of its own that locks its expo first)."""
+    return tx.all("""SELECT expo_id, booth_code, application_id FROM allocations
+                      WHERE state = 'held' AND hold_expires_at <= %s
+                      ORDER BY hold_expires_at LIMIT %s""", (now, limit))
+
+
+def booth_by_code(tx, expo_id, booth_code):
+    return tx.one(f"SELECT {_columns(BOOTH_FIELDS)} FROM booths WHERE expo_id = %s AND code = %s",
+                  (expo_id, booth_code))
+
+
+def history_of_booth(tx, expo_id, booth_code):
+    return tx.all("""SELECT from_status, to_status, business_id, actor, reason, at
+                       FROM booth_history WHERE expo_id = %s AND booth_code = %s
+                      ORDER BY at, id""", (expo_id, booth_code))

@@ -34,3 +34,28 @@ route(blp, "POST", "/expos/<expo_id>/applications/<application_id>/flagship",
       "expo.mark_flagship", roles=("organizer",), body=contract.FlagshipMark,
       response=contract.Application,
       description="Marks the business's products as the city's produk unggulan for this expo.")
+route(blp, "POST", "/expos/<expo_id>/allocations", "expo.run_allocation", roles=("organizer",),
+      response=contract.AllocationRun,
+      description="Places new and waitlisted applications by the documented score under the "
+                  "hard rules (docs/allocation.md); never moves an exhibitor already placed. "
+                  "Every decision carries its reasons in Indonesian and English.")
+route(blp, "DELETE", "/expos/<expo_id>/allocations/<booth_code>", "expo.free_booth",
+      roles=("organizer", "vendor"), response=contract.BoothFreed,
+      description="By an organizer or the vendor holding the booth; the best-fitting "
+                  "waitlisted applicant is offered it, as a hold that expires.")
+route(blp, "PUT", "/expos/<expo_id>/allocations/<booth_code>", "expo.place_manually",
+      roles=("organizer",), body=contract.ManualPlacement, response=contract.Application,
+      description="Places (or moves) an exhibitor by hand with a reason; the hard rules still "
+                  "hold (422 naming the rule) and no later run moves it.")
+route(blp, "POST", "/expos/<expo_id>/applications/<application_id>/accept",
+      "expo.accept_offer", roles=("vendor",), response=contract.Application,
+      description="The applicant accepts a booth offered to it before the hold expires.")
+route(blp, "POST", "/expos/<expo_id>/applications/<application_id>/decline",
+      "expo.decline_offer", roles=("vendor",), response=contract.Application,
+      description="The applicant declines; the booth is offered to the next in line.")
+route(blp, "GET", "/expos/<expo_id>/booths/<booth_code>/history", "expo.booth_history",
+      roles=("organizer",), response=contract.BoothHistory,
+      description="Every change of the booth's state: who, when and why.")
+route(blp, "GET", "/expos/<expo_id>/floorplan.svg", "expo.floorplan", caller=False,
+      query=contract.FloorplanQuery, mimetype="image/svg+xml",
+      description="The floor plan drawn to scale, booths coloured by status.")

@@ -14,7 +14,7 @@ What the RPC receives, in order: the caller (``{account_id, role}`` or None) unl
 """
 import re
 
-from flask import g, request
+from flask import Response, g, request
 
 from services.gateway import auth
 from services.gateway.http import json_body, reply
@@ -31,13 +31,14 @@ _PATH_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response=None,
           status=200, description=None, idempotent=False, headers=None, caller=True,
-          client=False, etag=False, shape=None):
+          client=False, etag=False, shape=None, mimetype=None):
     """Register ``method rule`` on ``blp``, forwarding to ``rpc`` ("service.method").
 
     ``roles``: None for a public route, () for any token, or the roles allowed.
     ``headers``: {"If-Match": "if_match"} forwards request headers as keyword arguments.
     ``etag``: answer with the result's ``version`` as its ETag.
     ``shape``: turns the RPC's result into the HTTP body (e.g. a token from an account).
+    ``mimetype``: the RPC answers a document of this type (e.g. an SVG), sent as it is.
     """
     service, method_name = rpc.split(".")
     path_names = _PATH_PARAMETER.findall(rule)
@@ -57,6 +58,8 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
         if client:
             kwargs["client"] = request.remote_addr
         result = call(service, method_name, *args, **kwargs)
+        if mimetype:
+            return Response(result, status=status, mimetype=mimetype)
         answer = reply(shape(result) if shape else result, status)
         if etag and isinstance(result, dict) and result.get("version") is not None:
             answer.set_etag(str(result["version"]))
@@ -67,13 +70,13 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
     if roles is not None:
         view = auth.requires(*roles)(view)
     for decorate in _documentation(blp, body, query, response, status, description, roles,
-                                   idempotent, forwarded_headers):
+                                   idempotent, forwarded_headers, mimetype):
         view = decorate(view)
     blp.route(rule, methods=[method], endpoint=method_name)(view)
 
 
 def _documentation(blp, body, query, response, status, description, roles, idempotent,
-                   headers):
+                   headers, mimetype):
     operation = {"parameters": []}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {
@@ -88,4 +91,5 @@ def _documentation(blp, body, query, response, status, description, roles, idemp
     if roles is not None:
         operation["security"] = BEARER
     yield blp.doc(**operation)
-    yield blp.alt_response(status, schema=response, success=True, description=description)
+    yield blp.alt_response(status, schema=response, success=True, description=description,
+                           content_type=mimetype)

@@ -95,6 +95,9 @@ class System:
             "LARIS_OUTBOX_POLL_SECONDS": "0.5",
             "LARIS_RPC_TIMEOUT": "4",
             "LARIS_CONSUMER_RETRY_SECONDS": "0.05",
+            # Allocation runs answer within the gateway's RPC timeout; holds expire promptly.
+            "LARIS_ALLOCATION_TIME_LIMIT_SECONDS": "2",
+            "LARIS_HOLD_SWEEP_SECONDS": "1",
             "LARIS_LOG_LEVEL": "INFO",
             # Tests read the processes' logs as JSON, whatever the developer's shell says.
             "LARIS_LOG_FORMAT": "json",
