@@ -9,8 +9,6 @@ import uuid
 import pytest
 
 from backbone import clock
-from backbone.db import Postgres
-from services.expo import store
 from tests.support.db import rows
 
 # The expo's days are WIB days, whatever the machine's time zone.
@@ -351,7 +349,9 @@ def test_a_business_rejected_loses_its_booth_with_history_and_an_event(
     application = _apply(api, vendor, expo, verified).json()
     api.post(f"/expos/{expo['id']}/booths", token=organizer["token"],
              json={"booths": [_booth("K-01", 0, 0)]})
-    _allocated_by_the_expo(infra, expo, application, verified, "K-01", organizer)
+    placed = api.call("PUT", f"/expos/{expo['id']}/allocations/K-01", token=organizer["token"],
+                      json={"application_id": application["id"], "reason": "placed by hand"})
+    assert placed.status_code == 200, placed.text
     assert api.get(f"/expos/{expo['id']}/booths").json()["items"][0]["business_name"] == (
         verified["name"])
 
@@ -369,23 +369,6 @@ def test_a_business_rejected_loses_its_booth_with_history_and_an_event(
         FROM booth_history WHERE expo_id = %s ORDER BY id""", (expo["id"],))
     assert [(h["from_status"], h["to_status"], h["actor"]) for h in history] == [
         ("free", "allocated", organizer["id"]), ("allocated", "free", "registry")]
-
-
-def _allocated_by_the_expo(infra, expo, application, business, code, organizer):
-    """The booth allocated through the expo's own store functions, as a placement does: a
-    stand-in until the allocation routes land (then this becomes a PUT of the placement)."""
-    postgres = Postgres(infra.database_url("expo"), source="expo", pool_size=1)
-    try:
-        with postgres.transaction() as tx:
-            store.insert_allocation(tx, {
-                "expo_id": expo["id"], "booth_code": code, "application_id": application["id"],
-                "business_id": business["id"], "state": "allocated", "manual": True,
-                "hold_expires_at": None, "reasons": [], "decided_by": organizer["id"]})
-            store.set_booth_status(tx, expo["id"], code, "allocated", business["id"],
-                                   organizer["id"], "placed by hand")
-            store.set_application_status(tx, application["id"], "allocated", [])
-    finally:
-        postgres.close()
 
 
 def test_the_read_model_is_rebuilt_from_the_registrys_facts(api, vendor, verified, infra,
