@@ -212,6 +212,16 @@ def test_the_same_inputs_give_the_same_allocation():
     assert runs[0] == runs[1] == runs[2]
 
 
+def test_without_time_to_search_the_greedy_fallback_answers():
+    booths = row(4)
+    applicants = [applicant(1), applicant(2, export_ready=True), applicant(3)]
+    result = allocate(booths, [KULINER], applicants, time_limit_seconds=0.0)
+    assert result.solver == "greedy"
+    # Greedy takes the best score first: the export-ready applicant, in the first booth.
+    assert placed_booths(result) == {"app-2": "K1", "app-1": "K3"}
+    assert result.objective <= result.bound
+
+
 # --- properties: no allocation ever breaks a hard rule --------------------------------------
 
 SECTORS = ("kuliner", "fashion", "kerajinan")
