@@ -22,8 +22,8 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from backbone.contracts import KECAMATAN  # noqa: E402
-from services.expo.allocation import (Applicant, Booth, Zone, allocate,  # noqa: E402
-                                      first_come_first_served, greedy)
+from services.expo.allocation import (NUM_WORKERS, Applicant, Booth, Zone,  # noqa: E402
+                                      allocate, first_come_first_served, greedy)
 from services.registry.contract import SECTORS  # noqa: E402
 
 SEED = 2025
@@ -144,9 +144,9 @@ def main():
               f"{str(row['optimal']):>7} {row['objective']:>10} {row['bound']:>10} "
               f"{row['gap_percent']:>6.2f} {row['placed']:>6} {row['fcfs_objective']:>10} "
               f"{row['fcfs_ratio']:>8.3f} {row['greedy_ratio']:>10.3f}")
-    print(f"\n(CP-SAT, {TIME_LIMIT_SECONDS:.0f} s limit, 2 workers; FCFS: submission order, "
-          "first booth by code that keeps the hard rules; greedy: the fallback, best score "
-          "first)")
+    print(f"\n(CP-SAT: {TIME_LIMIT_SECONDS:.0f} s limit, {NUM_WORKERS} worker(s); FCFS: submission "
+          "order, first booth by code that keeps the hard rules; greedy: the fallback, best "
+          "score first)")
     figures, ratios = {}, {}
     for row, key in zip(rows, ("a", "b"), strict=True):
         figures.update({f"{key}_seconds": round(row["seconds"], 2),

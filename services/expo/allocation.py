@@ -34,7 +34,10 @@ REQUESTED_TYPE = 100
 FIRST_TIME = 300
 KECAMATAN_SPREAD = 500  # per exhibitor of a kecamatan, up to its fair share of the booths
 
-NUM_WORKERS = 2
+# One worker: its search is deterministic, so the same inputs give the same allocation. A
+# second (CP-SAT's first-solution and neighbourhood searches beside max_lp) raced it to equal
+# scores with different placements and was no faster on 2,000 x 2,000 (bench/allocation.py).
+NUM_WORKERS = 1
 
 
 @dataclass(frozen=True)
