@@ -3,9 +3,9 @@
 Pure: dataclasses in, dataclasses out; no database, broker or clock. The score and the hard
 rules are written for the city's staff in docs/allocation.md; keep the two in step.
 
-The model: a boolean per compatible (applicant, booth) pair, maximising
-``TIE_SCALE * (sum of pair scores + kecamatan spread) + tie``, where ``tie`` favours earlier
-submissions and is always worth less than one point of score (lexicographic).
+CP-SAT maximises ``tie_scale * (sum of pair scores + kecamatan spread) + tie``, where ``tie``
+favours earlier submissions and all of it is worth less than one point of score. The model
+(see "the optimisation" below) is exact without a boolean per (applicant, booth) pair.
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ class Allocation:
     objective: int  # points of score, kecamatan spread included
     bound: int  # no allocation of these inputs scores more (see docs/allocation.md)
     optimal: bool
-    solver: str  # "cp-sat" | "greedy" | "fcfs"
+    solver: str  # "cp-sat" | "greedy" (the fallback) | "fcfs" (the baseline)
 
 
 # --- geometry -----------------------------------------------------------------------------------
@@ -364,8 +364,12 @@ class _Model:
 
     def _sector_variables(self):
         """(booth code, sector) -> BoolVar, for each booth a sector may take."""
+        fixed_businesses = _fixed_businesses(self.problem)
+        # Applicants of one sector asking for one booth type fit the same booths.
+        alike = {(a.sector, a.booth_type): a for a in self.problem.candidates
+                 if a.business_id not in fixed_businesses}
         variables = {}
-        for applicant in self.problem.candidates:
+        for _, applicant in sorted(alike.items(), key=lambda item: str(item[0])):
             for booth in self.problem.fitting_booths(applicant):
                 key = (booth.code, applicant.sector)
                 if key not in variables:
@@ -400,11 +404,9 @@ class _Model:
         for variables in per_booth.values():
             self.model.add_at_most_one(variables)
         for (code, sector), variable in self.sector_at.items():
-            beside = [self.sector_at[other, sector]
-                      for other in sorted(self.problem.neighbours.get(code, ()))
-                      if (other, sector) in self.sector_at]
-            if beside:
-                self.model.add(len(beside) * variable + sum(beside) <= len(beside))
+            for other in sorted(self.problem.neighbours.get(code, ())):
+                if other > code and (other, sector) in self.sector_at:
+                    self.model.add_at_most_one([variable, self.sector_at[other, sector]])
 
     def _as_many_applicants_as_booths(self):
         booths = defaultdict(list)
