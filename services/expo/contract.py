@@ -243,10 +243,16 @@ class BoothHistory(Schema):
     items = fields.List(fields.Nested(BoothChange))
 
 
+class BoothBlock(Schema):
+    blocked = fields.Boolean(required=True, truthy={True}, falsy={False})
+    reason = Text(500, required=True, metadata={"description": "Kept in the booth's history"})
+
+
 class FloorplanQuery(Schema):
     lang = _one_of(("id", "en"), load_default="id")
 
 
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
 REQUEST_SCHEMAS = (ExpoCreate, ExpoListQuery, BoothsCreate, ApplicationCreate,
-                   ApplicationListQuery, FlagshipMark, ManualPlacement, FloorplanQuery)
+                   ApplicationListQuery, FlagshipMark, ManualPlacement, BoothBlock,
+                   FloorplanQuery)

@@ -247,6 +247,15 @@ def check_placeable(application):
         raise Conflict(f"The application is {application['status']}: it cannot be placed.")
 
 
+def check_may_block(booth, blocked, taken):
+    """A booth held or allocated cannot be blocked (free it first); only a blocked booth is
+    unblocked."""
+    if blocked and taken:
+        raise Conflict(f"Booth {booth['code']} is {booth['status']}: free it first.")
+    if not blocked and booth["status"] != "blocked":
+        raise Conflict(f"Booth {booth['code']} is not blocked.")
+
+
 def check_not_blocked(booth):
     if booth["status"] == "blocked":
         raise Conflict(f"Booth {booth['code']} is blocked.")

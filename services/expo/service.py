@@ -266,6 +266,25 @@ class ExpoService(laris.LarisService):
                 store.application_by_id(tx, expo["id"], application["id"]))
 
     @rpc
+    def block_booth(self, caller, expo_id, booth_code, body):
+        """An organizer takes a booth off the plan's offer (a pillar, the committee's own
+        stand) or puts it back; no run or offer uses a blocked booth."""
+        caller = checked_caller(caller)
+        domain.check_organizer(caller)
+        data = load_valid(contract.BoothBlock(), body)
+        with self.db.transaction() as tx:
+            expo = self._expo(tx, expo_id, for_update=True)
+            booth = store.booth_by_code(tx, expo["id"], booth_code)
+            if booth is None:
+                raise NotFound("No such booth.")
+            taken = store.allocation_of_booth(tx, expo["id"], booth_code) is not None
+            domain.check_may_block(booth, data["blocked"], taken)
+            store.set_booth_status(tx, expo["id"], booth_code,
+                                   "blocked" if data["blocked"] else "free", None,
+                                   caller["account_id"], data["reason"])
+            return contract.Booth().dump(store.booth_by_code(tx, expo["id"], booth_code))
+
+    @rpc
     def booth_history(self, caller, expo_id, booth_code):
         caller = checked_caller(caller)
         domain.check_organizer(caller)

@@ -53,6 +53,10 @@ route(blp, "POST", "/expos/<expo_id>/applications/<application_id>/accept",
 route(blp, "POST", "/expos/<expo_id>/applications/<application_id>/decline",
       "expo.decline_offer", roles=("vendor",), response=contract.Application,
       description="The applicant declines; the booth is offered to the next in line.")
+route(blp, "PUT", "/expos/<expo_id>/booths/<booth_code>/block", "expo.block_booth",
+      roles=("organizer",), body=contract.BoothBlock, response=contract.Booth,
+      description="Blocks a free booth (no run or offer uses it), or unblocks it, with a "
+                  "reason kept in its history; 409 for a booth held or allocated.")
 route(blp, "GET", "/expos/<expo_id>/booths/<booth_code>/history", "expo.booth_history",
       roles=("organizer",), response=contract.BoothHistory,
       description="Every change of the booth's state: who, when and why.")

@@ -176,6 +176,28 @@ def test_an_organizer_places_by_hand_under_the_same_rules(api, organizer, infra,
     assert taken.status_code == 409
 
 
+def test_a_blocked_booth_is_never_allocated_and_can_be_unblocked(api, organizer, expo,
+                                                                 four_cooks):
+    path = f"/expos/{expo['id']}/booths/A-01/block"
+    blocked = api.call("PUT", path, token=organizer["token"],
+                       json={"blocked": True, "reason": "Tiang penyangga"})
+    assert blocked.status_code == 200 and blocked.json()["status"] == "blocked"
+    result = _run(api, organizer, expo)
+    placed = [p["booth_code"] for p in result["allocated"]]
+    assert len(placed) == 1 and placed[0] in ("A-02", "A-03")   # neighbours: one cook only
+    taken = placed[0]
+    refused = api.call("PUT", f"/expos/{expo['id']}/booths/{taken}/block",
+                       token=organizer["token"], json={"blocked": True, "reason": "x"})
+    assert refused.status_code == 409
+    unblocked = api.call("PUT", path, token=organizer["token"],
+                         json={"blocked": False, "reason": "Tiang dipindah"})
+    assert unblocked.json()["status"] == "free"
+    history = api.get(f"/expos/{expo['id']}/booths/A-01/history",
+                      token=organizer["token"]).json()["items"]
+    assert [(h["to_status"], h["reason"]) for h in history] == [
+        ("blocked", "Tiang penyangga"), ("free", "Tiang dipindah")]
+
+
 def test_who_may_run_free_and_see(api, organizer, vendor, expo):
     assert api.post(f"/expos/{expo['id']}/allocations", token=vendor["token"]).status_code == 403
     assert api.post(f"/expos/{expo['id']}/allocations").status_code == 401
