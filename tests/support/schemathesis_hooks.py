@@ -11,6 +11,8 @@ import uuid
 
 import schemathesis
 
+from backbone import clock
+
 
 @schemathesis.hook
 def map_headers(context, headers):
@@ -30,9 +32,10 @@ def map_query(context, query):
 def map_body(context, body):
     if isinstance(body, dict) and isinstance(body.get("valid_until"), str):
         try:
-            expired = dt.date.fromisoformat(body["valid_until"]) < dt.date.today()
+            # The registry's days are WIB days, whatever the machine's time zone.
+            expired = dt.date.fromisoformat(body["valid_until"]) < clock.today_wib()
         except ValueError:
             expired = False
         if expired:
-            body["valid_until"] = (dt.date.today() + dt.timedelta(days=365)).isoformat()
+            body["valid_until"] = (clock.today_wib() + dt.timedelta(days=365)).isoformat()
     return body
