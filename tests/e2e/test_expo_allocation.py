@@ -256,3 +256,25 @@ def test_runs_and_frees_racing_never_double_book(api, organizer, infra, expo, fo
                         " WHERE expo_id = %s GROUP BY business_id HAVING count(*) > 1",
                         (expo["id"],))
     assert per_business == []
+
+
+def test_a_hold_that_expired_while_the_service_was_down_goes_to_the_next(
+        api, organizer, infra, system, expo, four_cooks):
+    result = _run(api, organizer, expo)
+    first, second = (w["application_id"] for w in result["waitlisted"])
+    code = result["allocated"][0]["booth_code"]
+    api.call("DELETE", f"/expos/{expo['id']}/allocations/{code}", token=organizer["token"])
+    assert _application(api, organizer, expo, first)["status"] == "offered"
+
+    expo_service = system.processes["expo"]
+    expo_service.stop()
+    try:
+        # The hold runs out while nothing runs: only the database remembers it.
+        execute(infra.database_url("expo"), "UPDATE allocations SET hold_expires_at = now()"
+                " - interval '1 minute' WHERE expo_id = %s AND state = 'held'", (expo["id"],))
+    finally:
+        expo_service.start()
+        system.wait_ready()
+    assert _eventually(lambda: _application(api, organizer, expo, second)["status"]
+                       == "offered")
+    assert _application(api, organizer, expo, first)["status"] == "declined"
