@@ -213,6 +213,45 @@ class ExpoBoothReleasedV1(ExpoBoothDecisionV1):
     booth_code = fields.String(required=True)
 
 
+ORDER_STATUSES = ("placed", "confirmed", "shipped", "received", "cancelled")
+
+
+class OrderLine(Contract):
+    """One product of an order at the price fixed when it was placed."""
+    product_id = fields.String(required=True)
+    name = fields.String(required=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    unit_price_idr = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class OrderPart(Contract):
+    """One vendor's share of an order: only that vendor is told about these lines."""
+    business_id = fields.String(required=True)
+    account_id = fields.String(required=True, metadata={
+        "description": "The vendor: the business owner's account"})
+    lines = fields.List(fields.Nested(OrderLine), required=True,
+                        validate=validate.Length(min=1))
+    total_idr = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class OrderPlacedV1(Contract):
+    """A buyer placed an order (aggregate: the order), one part per vendor."""
+    order_id = fields.String(required=True)
+    buyer_account_id = fields.String(required=True)
+    parts = fields.List(fields.Nested(OrderPart), required=True,
+                        validate=validate.Length(min=1))
+    total_idr = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class OrderStatusChangedV1(Contract):
+    """One vendor's part of an order moved from one status to another."""
+    order_id = fields.String(required=True)
+    buyer_account_id = fields.String(required=True)
+    from_status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    to_status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    part = fields.Nested(OrderPart, required=True)
+
+
 def business_snapshot(event):
     """The business as it stood after any business.* event: the payload itself for the status
     events, its ``business`` for the certification and readiness events."""
@@ -236,6 +275,8 @@ CONTRACTS = {
     ("expo.application_waitlisted", 1): ExpoApplicationWaitlistedV1,
     ("expo.booth_offered", 1): ExpoBoothOfferedV1,
     ("expo.booth_released", 1): ExpoBoothReleasedV1,
+    ("order.placed", 1): OrderPlacedV1,
+    ("order.status_changed", 1): OrderStatusChangedV1,
 }
 
 
