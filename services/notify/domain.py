@@ -1,0 +1,266 @@
+"""Who hears about an event, and what they read: pure rules, no database.
+
+``drafts_for(event_type, payload, business_names)`` names the recipients of an event, each
+with a template and its parameters; ``render(draft, locale)`` writes the message in the
+recipient's language (Indonesian by default, English). A parameter may differ per language:
+it is then a dict ``{"id": ..., "en": ...}`` resolved when the message is rendered.
+The templates and their names are listed in docs/notifications.md.
+"""
+import dataclasses
+
+from backbone.clock import WIB
+
+LOCALES = ("id", "en")
+DEFAULT_LOCALE = "id"
+CHANNEL_INBOX = "inbox"
+
+MONTHS = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+           "September", "Oktober", "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+ORDER_STATUS_LABELS = {
+    "placed": {"id": "dibuat", "en": "placed"},
+    "confirmed": {"id": "dikonfirmasi", "en": "confirmed"},
+    "shipped": {"id": "dikirim", "en": "shipped"},
+    "received": {"id": "diterima", "en": "received"},
+    "cancelled": {"id": "dibatalkan", "en": "cancelled"},
+}
+UNKNOWN_SELLER = {"id": "penjual", "en": "the seller"}
+
+# Template name -> {locale: (subject, body)}; the names are what docs/notifications.md lists.
+TEMPLATES = {
+    "business_verified": {
+        "id": ("{business} sudah terverifikasi",
+               "Selamat! Usaha {business} telah diverifikasi oleh Pemerintah Kota Malang dan "
+               "kini tampil di direktori Ngalam Laris.{note}"),
+        "en": ("{business} is verified",
+               "Congratulations! {business} has been verified by the City of Malang and now "
+               "appears in the Ngalam Laris directory.{note}"),
+    },
+    "business_rejected": {
+        "id": ("Verifikasi {business} ditolak",
+               "Verifikasi usaha {business} ditolak.{note} Perbaiki datanya lalu ajukan "
+               "kembali."),
+        "en": ("Verification of {business} was rejected",
+               "The verification of {business} was rejected.{note} Correct its details and "
+               "submit it again."),
+    },
+    "certification_confirmed": {
+        "id": ("Sertifikasi {kind} {business} dikonfirmasi",
+               "Sertifikasi {kind} nomor {number} untuk {business} telah dikonfirmasi, "
+               "berlaku sampai {valid_until}.{note}"),
+        "en": ("{kind} certification of {business} confirmed",
+               "The {kind} certification number {number} of {business} has been confirmed, "
+               "valid until {valid_until}.{note}"),
+    },
+    "certification_refused": {
+        "id": ("Sertifikasi {kind} {business} ditolak",
+               "Sertifikasi {kind} nomor {number} untuk {business} tidak dapat dikonfirmasi."
+               "{note}"),
+        "en": ("{kind} certification of {business} refused",
+               "The {kind} certification number {number} of {business} could not be "
+               "confirmed.{note}"),
+    },
+    "booth_allocated": {
+        "id": ("Anda mendapat stan {booth} di {expo}",
+               "Stan {booth} di {expo} dialokasikan untuk usaha Anda. Alasan: {reasons}"),
+        "en": ("You have booth {booth} at {expo}",
+               "Booth {booth} at {expo} is allocated to your business. Reasons: {reasons}"),
+    },
+    "application_waitlisted": {
+        "id": ("Pendaftaran Anda di {expo} masuk daftar tunggu",
+               "Pendaftaran Anda di {expo} masuk daftar tunggu{position}. Alasan: {reasons}"),
+        "en": ("Your application to {expo} is waitlisted",
+               "Your application to {expo} is on the waiting list{position}. Reasons: "
+               "{reasons}"),
+    },
+    "booth_offered": {
+        "id": ("Stan {booth} di {expo} ditawarkan untuk Anda",
+               "Stan {booth} di {expo} kosong dan ditahan untuk Anda sampai {expires}. Terima "
+               "atau tolak sebelum waktu itu. Alasan: {reasons}"),
+        "en": ("Booth {booth} at {expo} is offered to you",
+               "Booth {booth} at {expo} is free and held for you until {expires}. Accept or "
+               "decline before then. Reasons: {reasons}"),
+    },
+    "booth_released": {
+        "id": ("Stan {booth} di {expo} dilepas",
+               "Stan {booth} di {expo} tidak lagi untuk usaha Anda. Alasan: {reasons}"),
+        "en": ("Booth {booth} at {expo} was released",
+               "Booth {booth} at {expo} is no longer yours. Reasons: {reasons}"),
+    },
+    "order_received_by_vendor": {
+        "id": ("Pesanan baru {order}",
+               "Ada pesanan baru {order} untuk usaha Anda:\n{lines}\nTotal: {total}"),
+        "en": ("New order {order}",
+               "Your business has a new order {order}:\n{lines}\nTotal: {total}"),
+    },
+    "order_placed_by_buyer": {
+        "id": ("Pesanan {order} sudah kami terima",
+               "Terima kasih! Pesanan {order} sudah kami terima:\n{lines}\nTotal: {total}"),
+        "en": ("We have your order {order}",
+               "Thank you! We have your order {order}:\n{lines}\nTotal: {total}"),
+    },
+    "order_status_changed": {
+        "id": ("Pesanan {order} {status}",
+               "Pesanan {order} dari {seller} kini {status} (sebelumnya {previous})."),
+        "en": ("Order {order} {status}",
+               "Order {order} from {seller} is now {status} (was {previous})."),
+    },
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Draft:
+    """One notification before it is written in the recipient's language."""
+    account_id: str
+    template: str
+    params: dict
+    ref: dict
+
+
+# --- formats --------------------------------------------------------------------------------
+
+def rupiah(amount):
+    """Whole Rupiah the Indonesian way: thousands with dots, ``Rp 1.250.000``."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp {abs(amount):,}".replace(",", ".")
+
+
+def wib_time(moment):
+    """A moment in WIB, per language: ``23 November 2026 pukul 17.58 WIB`` /
+    ``23 November 2026, 17:58 WIB``."""
+    local = moment.astimezone(WIB)
+    return {locale: f"{local.day} {MONTHS[locale][local.month - 1]} {local.year}" + (
+        f" pukul {local:%H.%M} WIB" if locale == "id" else f", {local:%H:%M} WIB")
+        for locale in LOCALES}
+
+
+def wib_date(day):
+    return {locale: f"{day.day} {MONTHS[locale][day.month - 1]} {day.year}"
+            for locale in LOCALES}
+
+
+def order_reference(order_id):
+    """What a person reads of an order id: its first eight characters."""
+    return "#" + str(order_id).replace("-", "")[:8].upper()
+
+
+def order_lines(lines):
+    return "\n".join(
+        f"- {line['quantity']} × {line['name']} @ {rupiah(line['unit_price_idr'])} = "
+        f"{rupiah(line['quantity'] * line['unit_price_idr'])}" for line in lines)
+
+
+def locale_of(account):
+    """The recipient's language: their account's locale when we know it and have it."""
+    locale = (account or {}).get("locale")
+    return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def _note(note):
+    if not note:
+        return ""
+    return {"id": f" Catatan: {note}", "en": f" Note: {note}"}
+
+
+def _reasons(reasons):
+    return {locale: "; ".join(reason[locale] for reason in reasons) or "-"
+            for locale in LOCALES}
+
+
+# --- who hears about what -------------------------------------------------------------------
+
+def drafts_for(event_type, payload, business_names=None):
+    """The notifications an event gives: [Draft], one per recipient. ``business_names`` maps a
+    business id to its name where the payload does not carry it."""
+    return DRAFTERS[event_type](payload, business_names or {})
+
+
+def _business_decision(template):
+    def drafts(payload, business_names):
+        return [Draft(payload["owner_account_id"], template,
+                      {"business": payload["name"], "note": _note(payload.get("note"))},
+                      {"type": "business", "id": payload["business_id"]})]
+    return drafts
+
+
+def _certification_review(template):
+    def drafts(payload, business_names):
+        business = payload["business"]
+        return [Draft(business["owner_account_id"], template, {
+            "business": business["name"], "kind": payload["kind"].upper(),
+            "number": payload["number"], "valid_until": wib_date(payload["valid_until"]),
+            "note": _note(payload.get("note"))},
+            {"type": "business", "id": payload["business_id"]})]
+    return drafts
+
+
+def _booth_decision(template):
+    def drafts(payload, business_names):
+        params = {"expo": payload["expo_name"], "booth": payload.get("booth_code"),
+                  "reasons": _reasons(payload["reasons"])}
+        if payload.get("hold_expires_at") is not None:
+            params["expires"] = wib_time(payload["hold_expires_at"])
+        if template == "application_waitlisted":
+            position = payload.get("position")
+            params["position"] = "" if position is None else {
+                "id": f" (urutan {position})", "en": f" (position {position})"}
+        return [Draft(payload["owner_account_id"], template, params,
+                      {"type": "application", "id": payload["application_id"]})]
+    return drafts
+
+
+def _order_placed(payload, business_names):
+    order = order_reference(payload["order_id"])
+    ref = {"type": "order", "id": payload["order_id"]}
+    vendors = [Draft(part["account_id"], "order_received_by_vendor", {
+        "order": order, "lines": order_lines(part["lines"]),
+        "total": rupiah(part["total_idr"])}, ref) for part in payload["parts"]]
+    every_line = [line for part in payload["parts"] for line in part["lines"]]
+    buyer = Draft(payload["buyer_account_id"], "order_placed_by_buyer", {
+        "order": order, "lines": order_lines(every_line),
+        "total": rupiah(payload["total_idr"])}, ref)
+    return [*vendors, buyer]
+
+
+def _order_status_changed(payload, business_names):
+    part = payload["part"]
+    return [Draft(payload["buyer_account_id"], "order_status_changed", {
+        "order": order_reference(payload["order_id"]),
+        "seller": business_names.get(part["business_id"]) or UNKNOWN_SELLER,
+        "status": ORDER_STATUS_LABELS[payload["to_status"]],
+        "previous": ORDER_STATUS_LABELS[payload["from_status"]]},
+        {"type": "order", "id": payload["order_id"]})]
+
+
+DRAFTERS = {
+    "business.verified": _business_decision("business_verified"),
+    "business.rejected": _business_decision("business_rejected"),
+    "business.certification_confirmed": _certification_review("certification_confirmed"),
+    "business.certification_refused": _certification_review("certification_refused"),
+    "expo.booth_allocated": _booth_decision("booth_allocated"),
+    "expo.application_waitlisted": _booth_decision("application_waitlisted"),
+    "expo.booth_offered": _booth_decision("booth_offered"),
+    "expo.booth_released": _booth_decision("booth_released"),
+    "order.placed": _order_placed,
+    "order.status_changed": _order_status_changed,
+}
+
+
+# --- writing it -----------------------------------------------------------------------------
+
+def render(draft, locale):
+    """{subject, body} of ``draft`` in ``locale`` (Indonesian when we have no such
+    language)."""
+    locale = locale if locale in LOCALES else DEFAULT_LOCALE
+    subject, body = TEMPLATES[draft.template][locale]
+    params = {name: _in_locale(value, locale) for name, value in draft.params.items()}
+    return {"subject": subject.format(**params), "body": body.format(**params)}
+
+
+def _in_locale(value, locale):
+    if isinstance(value, dict):
+        return value[locale]
+    return value
