@@ -5,8 +5,8 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backbone import config
-from services.gateway import (accounts, auth, businesses, docs, errors, expos, observability,
-                              ops, security_headers)
+from services.gateway import (accounts, auth, businesses, docs, errors, expos, notifications,
+                              observability, ops, security_headers)
 from services.gateway.rpc import RpcPool
 from services.gateway.schemas import ErrorResponse
 from services.gateway.signing_key import checked_signing_key
@@ -59,6 +59,7 @@ def create_app():
     api.register_blueprint(accounts.blp)
     api.register_blueprint(businesses.blp)
     api.register_blueprint(expos.blp)
+    api.register_blueprint(notifications.blp)
     app.register_blueprint(ops.blp)
     app.register_blueprint(docs.blp)
 
