@@ -1,6 +1,7 @@
 """The notify service through the gateway: the registry's, the expo's and the marketplace's
 events reach the right people's inboxes exactly once, in their language, and an inbox is
 private to its owner."""
+import datetime as dt
 import json
 import time
 import uuid
@@ -13,6 +14,7 @@ from tests.support.db import execute, rows
 
 # Long enough for a second copy of an event to have been handled, had it slipped through.
 SETTLE_SECONDS = 1.5
+NEXT_YEAR = dt.date.today() + dt.timedelta(days=365)
 
 
 def _eventually(check, seconds=15):
@@ -77,6 +79,21 @@ def test_a_rejection_reaches_an_english_speaking_owner_in_english(api, organizer
     [notification] = _notified(api, owner, "business.rejected")
     assert notification["subject"] == f"Verification of {business['name']} was rejected"
     assert "Note: NIB does not match" in notification["body"]
+
+
+def test_a_certification_review_reaches_the_owner(api, vendor, organizer):
+    business = api.register_business(vendor, packaging=["paper"])
+    claimed = api.post(f"/businesses/{business['id']}/certifications", token=vendor["token"],
+                       json={"kind": "pirt", "number": "206357301001227",
+                             "valid_until": NEXT_YEAR.isoformat()})
+    assert claimed.status_code == 201, claimed.text
+    assert api.review_certification(organizer, business["id"], claimed.json()["id"],
+                                    decision="refused", note="Nomor tidak terdaftar"
+                                    ).status_code == 200
+
+    [notification] = _notified(api, vendor, "business.certification_refused")
+    assert notification["subject"] == f"Sertifikasi PIRT {business['name']} ditolak"
+    assert "Catatan: Nomor tidak terdaftar" in notification["body"]
 
 
 # --- the expo -------------------------------------------------------------------------------
