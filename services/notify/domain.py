@@ -172,6 +172,13 @@ def _reasons(reasons):
 
 # --- who hears about what -------------------------------------------------------------------
 
+def businesses_named_in(event_type, payload):
+    """The businesses whose names a message of this event tells and its payload lacks."""
+    if event_type == "order.status_changed":
+        return [payload["part"]["business_id"]]
+    return []
+
+
 def drafts_for(event_type, payload, business_names=None):
     """The notifications an event gives: [Draft], one per recipient. ``business_names`` maps a
     business id to its name where the payload does not carry it."""

@@ -30,7 +30,9 @@ def write_notifications(tx, event):
     """One inbox notification per recipient of the event, each in its recipient's language.
     The inbox row of apply_once stops a redelivered copy; the table's unique key stops a copy
     that slipped past it (a second consumer in a race, a replay)."""
-    drafts = domain.drafts_for(event.event_type, event.payload, _business_names(tx, event))
+    names = store.business_names(tx, domain.businesses_named_in(event.event_type,
+                                                                event.payload))
+    drafts = domain.drafts_for(event.event_type, event.payload, names)
     accounts = store.accounts_by_id(tx, {draft.account_id for draft in drafts})
     for draft in drafts:
         message = domain.render(draft, domain.locale_of(accounts.get(draft.account_id)))
@@ -40,12 +42,6 @@ def write_notifications(tx, event):
         log.info("notification written" if written else "notification already written", extra={
             "event_id": str(event.event_id), "event_type": event.event_type,
             "account_id": draft.account_id, "template": draft.template})
-
-
-def _business_names(tx, event):
-    if event.event_type != "order.status_changed":
-        return {}
-    return store.business_names(tx, [event.payload["part"]["business_id"]])
 
 
 class NotifyService(laris.LarisService):
@@ -67,8 +63,11 @@ class NotifyService(laris.LarisService):
     def mark_read(self, caller, notification_id):
         """Idempotent; someone else's notification is as unknown as a missing one."""
         caller = checked_caller(caller)
+        notification_id = parse_id(notification_id)
+        if notification_id is None:
+            raise NotFound("No such notification.")
         with self.db.transaction() as tx:
-            notification = store.mark_read(tx, caller["account_id"], parse_id(notification_id),
+            notification = store.mark_read(tx, caller["account_id"], notification_id,
                                            clock.now())
         if notification is None:
             raise NotFound("No such notification.")

@@ -41,6 +41,8 @@ def accounts_by_id(tx, account_ids):
 
 
 def business_names(tx, business_ids):
+    if not business_ids:
+        return {}
     rows = tx.all("SELECT id, name FROM businesses WHERE id = ANY(%s::uuid[])",
                   (list(business_ids),))
     return {str(row["id"]): row["name"] for row in rows}

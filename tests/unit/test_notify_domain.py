@@ -90,6 +90,8 @@ def test_the_buyer_hears_when_a_part_of_the_order_moves():
     payload = _received("order.status_changed", {
         "order_id": ORDER_ID, "buyer_account_id": BUYER, "from_status": "confirmed",
         "to_status": "shipped", "part": part})
+    assert domain.businesses_named_in("order.status_changed", payload) == [
+        part["business_id"]]
     [draft] = domain.drafts_for("order.status_changed", payload,
                                 {part["business_id"]: "Batik Tulis Celaket"})
     assert draft.account_id == BUYER
