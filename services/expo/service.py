@@ -205,11 +205,7 @@ class ExpoService(laris.LarisService):
     def accept_offer(self, caller, expo_id, application_id):
         caller = checked_caller(caller)
         with self.db.transaction() as tx:
-            expo = self._expo(tx, expo_id, for_update=True)
-            application = self._application(tx, expo_id, application_id)
-            domain.check_applicant(caller, application)
-            held = store.allocation_of_application(tx, expo["id"], application["id"])
-            domain.check_open_offer(held, clock.now())
+            expo, application, held = self._open_offer(tx, caller, expo_id, application_id)
             store.confirm_hold(tx, expo["id"], held["booth_code"])
             self._allocated(tx, expo, application, held["booth_code"], [domain.ACCEPTED],
                             caller["account_id"])
@@ -220,11 +216,7 @@ class ExpoService(laris.LarisService):
     def decline_offer(self, caller, expo_id, application_id):
         caller = checked_caller(caller)
         with self.db.transaction() as tx:
-            expo = self._expo(tx, expo_id, for_update=True)
-            application = self._application(tx, expo_id, application_id)
-            domain.check_applicant(caller, application)
-            held = store.allocation_of_application(tx, expo["id"], application["id"])
-            domain.check_open_offer(held, clock.now())
+            expo, application, held = self._open_offer(tx, caller, expo_id, application_id)
             self._take_back(tx, expo, held, application, "declined", [domain.DECLINED],
                             caller["account_id"])
             self._offer(tx, expo, held["booth_code"])
@@ -376,6 +368,15 @@ class ExpoService(laris.LarisService):
                 events.booth_decision(changed, expo["name"], application["owner_account_id"],
                                       reasons, booth_code=booth_code),
                 aggregate=events.application_aggregate(changed))
+
+    def _open_offer(self, tx, caller, expo_id, application_id):
+        """(expo locked, application, its hold) when the caller may answer an open offer."""
+        expo = self._expo(tx, expo_id, for_update=True)
+        application = self._application(tx, expo_id, application_id)
+        domain.check_applicant(caller, application)
+        held = store.allocation_of_application(tx, expo["id"], application["id"])
+        domain.check_open_offer(held, clock.now())
+        return expo, application, held
 
     def _take_back(self, tx, expo, held, application, status, reasons, actor):
         """The application loses its booth (held or allocated): the booth is free again."""
