@@ -217,6 +217,15 @@ def reasons_of(decision):
     return [{"code": r.code, "id": r.id, "en": r.en} for r in decision.reasons]
 
 
+def allocation_row(application, booth_code, reasons, decided_by=None, manual=False,
+                   hold_expires_at=None):
+    """A booth allocated to an application, or held for it until ``hold_expires_at``."""
+    return {"expo_id": application["expo_id"], "booth_code": booth_code,
+            "application_id": application["id"], "business_id": application["business_id"],
+            "state": "held" if hold_expires_at else "allocated", "manual": manual,
+            "hold_expires_at": hold_expires_at, "reasons": reasons, "decided_by": decided_by}
+
+
 def hold_expires_at(now, hold_hours):
     return now + dt.timedelta(hours=hold_hours)
 

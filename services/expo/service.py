@@ -232,25 +232,20 @@ class ExpoService(laris.LarisService):
         data = load_valid(contract.ManualPlacement(), body)
         with self.db.transaction() as tx:
             expo = self._expo(tx, expo_id, for_update=True)
-            booth = store.booth_by_code(tx, expo["id"], booth_code)
-            if booth is None:
-                raise NotFound("No such booth.")
+            booth = self._booth(tx, expo, booth_code)
             domain.check_not_blocked(booth)
             application = self._application(tx, expo_id, data["application_id"])
             domain.check_placeable(application)
             if store.allocation_of_booth(tx, expo["id"], booth_code) is not None:
                 raise Conflict(f"Booth {booth_code} is taken: free it first.")
             self._check_rules_allow(tx, expo, booth_code, application)
+            reasons = [domain.manual_reason(data["reason"])]
             moved_from = store.allocation_of_application(tx, expo["id"], application["id"])
             if moved_from is not None:
                 self._take_back(tx, expo, moved_from, application, application["status"],
-                                [domain.manual_reason(data["reason"])], caller["account_id"])
-            reasons = [domain.manual_reason(data["reason"])]
-            store.insert_allocation(tx, {
-                "expo_id": expo["id"], "booth_code": booth_code,
-                "application_id": application["id"], "business_id": application["business_id"],
-                "state": "allocated", "manual": True, "hold_expires_at": None,
-                "reasons": reasons, "decided_by": caller["account_id"]})
+                                reasons, caller["account_id"])
+            store.insert_allocation(tx, domain.allocation_row(
+                application, booth_code, reasons, decided_by=caller["account_id"], manual=True))
             self._allocated(tx, expo, application, booth_code, reasons, caller["account_id"])
             if moved_from is not None:
                 self._offer(tx, expo, moved_from["booth_code"])
@@ -266,9 +261,7 @@ class ExpoService(laris.LarisService):
         data = load_valid(contract.BoothBlock(), body)
         with self.db.transaction() as tx:
             expo = self._expo(tx, expo_id, for_update=True)
-            booth = store.booth_by_code(tx, expo["id"], booth_code)
-            if booth is None:
-                raise NotFound("No such booth.")
+            booth = self._booth(tx, expo, booth_code)
             taken = store.allocation_of_booth(tx, expo["id"], booth_code) is not None
             domain.check_may_block(booth, data["blocked"], taken)
             store.set_booth_status(tx, expo["id"], booth_code,
@@ -282,8 +275,7 @@ class ExpoService(laris.LarisService):
         domain.check_organizer(caller)
         with self.db.transaction() as tx:
             expo = self._expo(tx, expo_id)
-            if store.booth_by_code(tx, expo["id"], booth_code) is None:
-                raise NotFound("No such booth.")
+            self._booth(tx, expo, booth_code)
             return contract.BoothHistory().dump(
                 {"items": store.history_of_booth(tx, expo["id"], booth_code)})
 
@@ -333,11 +325,8 @@ class ExpoService(laris.LarisService):
         for placement in result.placements:
             application = store.application_by_id(tx, expo["id"], placement.application_id)
             reasons = domain.reasons_of(placement)
-            store.insert_allocation(tx, {
-                "expo_id": expo["id"], "booth_code": placement.booth_code,
-                "application_id": application["id"], "business_id": application["business_id"],
-                "state": "allocated", "manual": False, "hold_expires_at": None,
-                "reasons": reasons, "decided_by": actor})
+            store.insert_allocation(tx, domain.allocation_row(
+                application, placement.booth_code, reasons, decided_by=actor))
             self._allocated(tx, expo, application, placement.booth_code, reasons, actor)
             allocated.append({"application_id": placement.application_id,
                               "business_id": placement.business_id,
@@ -368,6 +357,12 @@ class ExpoService(laris.LarisService):
                 events.booth_decision(changed, expo["name"], application["owner_account_id"],
                                       reasons, booth_code=booth_code),
                 aggregate=events.application_aggregate(changed))
+
+    def _booth(self, tx, expo, booth_code):
+        booth = store.booth_by_code(tx, expo["id"], booth_code)
+        if booth is None:
+            raise NotFound("No such booth.")
+        return booth
 
     def _open_offer(self, tx, caller, expo_id, application_id):
         """(expo locked, application, its hold) when the caller may answer an open offer."""
@@ -402,11 +397,8 @@ class ExpoService(laris.LarisService):
         application = store.application_by_id(tx, expo["id"], placement.application_id)
         expires = domain.hold_expires_at(clock.now(), expo["hold_hours"])
         reasons = domain.offer_reasons(placement, expo["hold_hours"])
-        store.insert_allocation(tx, {
-            "expo_id": expo["id"], "booth_code": booth_code,
-            "application_id": application["id"], "business_id": application["business_id"],
-            "state": "held", "manual": False, "hold_expires_at": expires, "reasons": reasons,
-            "decided_by": None})
+        store.insert_allocation(tx, domain.allocation_row(
+            application, booth_code, reasons, hold_expires_at=expires))
         store.set_booth_status(tx, expo["id"], booth_code, "held", application["business_id"],
                                "expo", reasons[0]["en"])
         changed = store.set_application_status(tx, application["id"], "offered", reasons)
