@@ -7,7 +7,7 @@ import os
 
 # The services of Laris, each with its own database. A new service is added here (and to the
 # Procfile): migrations, readiness checks and the tests' harness all follow this list.
-SERVICES = ("registry", "expo", "notify")
+SERVICES = ("registry", "expo", "notify", "marketplace")
 
 DEFAULTS = {
     "LARIS_AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
