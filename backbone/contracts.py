@@ -252,6 +252,47 @@ class OrderStatusChangedV1(Contract):
     part = fields.Nested(OrderPart, required=True)
 
 
+class ProductFacts(Contract):
+    """The whole product after a catalogue fact (aggregate: the product, with its version), so
+    a read model or cache that skips an older fact loses nothing; ``owner_account_id`` is the
+    vendor to tell."""
+    product_id = fields.String(required=True)
+    business_id = fields.String(required=True)
+    owner_account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    category = fields.String(required=True)
+    price_idr = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    unit = fields.String(required=True)
+    images = fields.List(fields.String(), required=True)
+    featured = fields.Boolean(required=True)
+    hidden = fields.Boolean(required=True)
+
+
+class ProductListedV1(ProductFacts):
+    """A vendor put a new product in the catalogue."""
+
+
+class ProductChangedV1(ProductFacts):
+    """A product's fields, stock, featuring or visibility changed; the snapshot after it."""
+
+
+class ProductHiddenV1(ProductFacts):
+    """An organizer hid a product that breaks the catalogue's rules; notify tells the vendor."""
+    business_name = fields.String(required=True)
+    reason = fields.String(required=True)
+    hidden_by = fields.String(required=True)
+
+
+class StockDepletedV1(Contract):
+    """A product's stock reached zero (aggregate: the product, at the version that did it)."""
+    product_id = fields.String(required=True)
+    business_id = fields.String(required=True)
+    owner_account_id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
 def business_snapshot(event):
     """The business as it stood after any business.* event: the payload itself for the status
     events, its ``business`` for the certification and readiness events."""
@@ -277,6 +318,10 @@ CONTRACTS = {
     ("expo.booth_released", 1): ExpoBoothReleasedV1,
     ("order.placed", 1): OrderPlacedV1,
     ("order.status_changed", 1): OrderStatusChangedV1,
+    ("product.listed", 1): ProductListedV1,
+    ("product.changed", 1): ProductChangedV1,
+    ("product.hidden", 1): ProductHiddenV1,
+    ("stock.depleted", 1): StockDepletedV1,
 }
 
 
