@@ -1,4 +1,13 @@
 """The marketplace's rules, pure: no I/O. The service reads and writes; these decide."""
+import dataclasses
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from backbone import pagination
+from backbone.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from services.marketplace.contract import CATEGORIES
 
 # --- catalogue ---
 
@@ -12,3 +21,206 @@ def export_ready_badge(markets):
     return any(market != DOMESTIC_MARKET for market in markets)
 
 # --- orders ---
+
+# An order is split into parts, one per selling business; each part moves on its own and the
+# order's status is derived from its parts. Payment windows and prices come from the callers
+# (the clock and the database), so these rules stay pure.
+
+ORDER_PROGRESS = ("placed", "confirmed", "shipped", "received")
+CANCELLED = "cancelled"
+# Parts the buyer pays before the vendor confirms; cash on delivery is paid on delivery.
+PREPAID_METHODS = ("qris", "transfer")
+COD_PAYABLE_STATUSES = ("shipped", "received")
+BUYER, VENDOR, TIMER = "buyer", "vendor", "timer"
+
+# (from, to) -> who may make that move. The timer cancels a prepaid part left unpaid.
+TRANSITIONS = {
+    ("placed", "confirmed"): frozenset({VENDOR}),
+    ("confirmed", "shipped"): frozenset({VENDOR}),
+    ("shipped", "received"): frozenset({BUYER}),
+    ("placed", CANCELLED): frozenset({BUYER, VENDOR, TIMER}),
+    ("confirmed", CANCELLED): frozenset({VENDOR}),
+}
+# What each actor may ever ask for (the contract's table): anything else is a 403, not a 409.
+STATUSES_BY_ACTOR = {
+    actor: frozenset(to for (_, to), actors in TRANSITIONS.items() if actor in actors)
+    for actor in (BUYER, VENDOR, TIMER)
+}
+
+
+# --- who is asking --------------------------------------------------------------------------
+
+def check_buyer(caller):
+    if caller["role"] != "buyer":
+        raise Forbidden("Only buyers place orders.")
+
+
+def actor_for_part(caller, order, part):
+    """BUYER, VENDOR or None: what the caller is to this part of the order."""
+    account_id = str(caller["account_id"])
+    if account_id == str(part["vendor_account_id"]):
+        return VENDOR
+    if account_id == str(order["buyer_account_id"]):
+        return BUYER
+    return None
+
+
+def visible_parts(caller, order, parts):
+    """The parts the caller may see: all of them for the buyer, their own for a vendor.
+    Nobody else sees the order at all (a 404, so an order id reveals nothing)."""
+    if str(caller["account_id"]) == str(order["buyer_account_id"]):
+        return list(parts)
+    own = [part for part in parts if actor_for_part(caller, order, part) == VENDOR]
+    if not own:
+        raise NotFound("No such order.")
+    return own
+
+
+def list_role(caller, asked):
+    """Which side of orders the caller lists: ``role=`` if given, else their own role."""
+    role = asked or caller["role"]
+    if role != caller["role"]:
+        raise Forbidden(f"A {caller['role']} lists their orders with role={caller['role']}.")
+    return role
+
+
+# --- placing --------------------------------------------------------------------------------
+
+def check_items_distinct(items):
+    """Each product once per order: a repeated line is a mistake to show, not to merge."""
+    seen, errors = set(), {}
+    for index, item in enumerate(items):
+        if item["product_id"] in seen:
+            errors[str(index)] = {"product_id": ["This product is already in the order."]}
+        seen.add(item["product_id"])
+    if errors:
+        raise ValidationFailed("Each product appears once in an order.",
+                               fields={"items": errors})
+
+
+def check_orderable(items, products):
+    """Every item names a product on sale with the stock asked for, else the whole order is
+    refused: a 422 for products that do not exist, a 409 naming every one not on sale or
+    short. ``products`` maps product id -> the locked row (with ``business_status``)."""
+    unknown = {str(index): {"product_id": ["No such product."]}
+               for index, item in enumerate(items) if item["product_id"] not in products}
+    if unknown:
+        raise ValidationFailed("Some products do not exist.", fields={"items": unknown})
+    unavailable, short = {}, {}
+    for index, item in enumerate(items):
+        product = products[item["product_id"]]
+        if product["hidden"] or product["business_status"] != "verified":
+            unavailable[str(index)] = {"product_id": [
+                f"{product['name']} ({product['id']}) is not on sale."]}
+        elif product["stock"] < item["quantity"]:
+            short[str(index)] = {"quantity": [
+                f"Only {product['stock']} of {product['name']} ({product['id']}) left."]}
+    if unavailable:
+        raise Conflict(f"Not on sale: {_names(unavailable, items, products)}.",
+                       fields={"items": unavailable}, details={"reason": "not_on_sale"})
+    if short:
+        raise Conflict(f"Not enough stock of {_names(short, items, products)}; nothing was "
+                       "reserved.", fields={"items": short}, details={"reason": "out_of_stock"})
+
+
+def _names(errors, items, products):
+    return ", ".join(products[items[int(index)]["product_id"]]["name"] for index in errors)
+
+
+def line_total(quantity, unit_price_idr):
+    return quantity * unit_price_idr
+
+
+def priced_parts(items, products):
+    """The order's parts, one per selling business in the order the items came, each with
+    its lines at the prices in ``products`` (read when the order is placed) and its total."""
+    parts = {}
+    for item in items:
+        product = products[item["product_id"]]
+        part = parts.setdefault(str(product["business_id"]), {
+            "business_id": str(product["business_id"]),
+            "vendor_account_id": str(product["owner_account_id"]),
+            "business_name": product["business_name"], "lines": []})
+        part["lines"].append({
+            "product_id": str(product["id"]), "name": product["name"],
+            "quantity": item["quantity"], "unit_price_idr": product["price_idr"],
+            "line_total_idr": line_total(item["quantity"], product["price_idr"])})
+    for part in parts.values():
+        part["total_idr"] = sum(line["line_total_idr"] for line in part["lines"])
+    return list(parts.values())
+
+
+def order_total(parts):
+    return sum(part["total_idr"] for part in parts)
+
+
+def payment_due_at(method, placed_at, window_hours):
+    """When an unpaid prepaid part is cancelled; None for cash on delivery."""
+    if method not in PREPAID_METHODS:
+        return None
+    return placed_at + dt.timedelta(hours=window_hours)
+
+
+# --- moving parts ---------------------------------------------------------------------------
+
+def check_transition(part, to_status, actor):
+    """A 403 for a status the actor may never set, a 409 for one it may not set now (the
+    part's status, or a prepaid part not paid yet)."""
+    if to_status not in STATUSES_BY_ACTOR[actor]:
+        allowed = ", ".join(sorted(STATUSES_BY_ACTOR[actor]))
+        raise Forbidden(f"As the {actor} of this part you may set: {allowed}.")
+    current = part["status"]
+    if actor not in TRANSITIONS.get((current, to_status), ()):
+        raise Conflict(f"Part {part['id']} is {current}: the {actor} cannot make it "
+                       f"{to_status}.", details={"from_status": current,
+                                                 "to_status": to_status})
+    if (to_status == "confirmed" and part["payment_method"] in PREPAID_METHODS
+            and part["paid_at"] is None):
+        raise Conflict(f"Part {part['id']} is paid by {part['payment_method']}: record the "
+                       "payment before confirming it.", details={"reason": "unpaid"})
+
+
+def takes_stock_back(to_status):
+    return to_status == CANCELLED
+
+
+def derived_status(statuses):
+    """The order's status from its parts': cancelled when every part is, else the least
+    advanced of the parts still going (an order is received when all of it is)."""
+    going = [status for status in statuses if status != CANCELLED]
+    if not going:
+        return CANCELLED
+    return min(going, key=ORDER_PROGRESS.index)
+
+
+# --- payments -------------------------------------------------------------------------------
+
+def check_may_record_payment(part):
+    """A prepaid part is paid while placed (before the vendor confirms it); cash on delivery
+    once shipped. A part is paid once."""
+    if part["paid_at"] is not None:
+        raise Conflict(f"Part {part['id']} is already paid.", details={"reason": "paid"})
+    method, status = part["payment_method"], part["status"]
+    if method in PREPAID_METHODS and status != "placed":
+        raise Conflict(f"Part {part['id']} is {status}: a {method} payment is recorded while "
+                       "it is placed, before confirming it.", details={"from_status": status})
+    if method == "cod" and status not in COD_PAYABLE_STATUSES:
+        raise Conflict(f"Part {part['id']} is {status}: cash on delivery is recorded once it "
+                       "is shipped.", details={"from_status": status})
+
+
+def check_qris_payable(part, vendor_qris):
+    """The part's dynamic QRIS exists only for a QRIS part still to pay, of a vendor who
+    recorded its static payload."""
+    if part["payment_method"] != "qris":
+        raise Conflict(f"Part {part['id']} is paid by {part['payment_method']}, not QRIS.")
+    if part["status"] == CANCELLED or part["paid_at"] is not None:
+        raise Conflict(f"Part {part['id']} is {'paid' if part['paid_at'] else 'cancelled'}: "
+                       "there is nothing to pay.")
+    if vendor_qris is None:
+        raise NotFound("The vendor has not recorded a QRIS yet.")
+
+
+def is_overdue(part, now):
+    return (part["status"] == "placed" and part["paid_at"] is None
+            and part["payment_due_at"] is not None and part["payment_due_at"] <= now)
