@@ -214,6 +214,7 @@ class ExpoBoothReleasedV1(ExpoBoothDecisionV1):
 
 
 ORDER_STATUSES = ("placed", "confirmed", "shipped", "received", "cancelled")
+PAYMENT_METHODS = ("qris", "transfer", "cod")
 
 
 class OrderLine(Contract):
@@ -232,6 +233,9 @@ class OrderPart(Contract):
     lines = fields.List(fields.Nested(OrderLine), required=True,
                         validate=validate.Length(min=1))
     total_idr = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    part_id = fields.String(load_default=None, allow_none=True)
+    payment_method = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.OneOf(PAYMENT_METHODS))
 
 
 class OrderPlacedV1(Contract):
@@ -241,6 +245,8 @@ class OrderPlacedV1(Contract):
     parts = fields.List(fields.Nested(OrderPart), required=True,
                         validate=validate.Length(min=1))
     total_idr = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    payment_method = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.OneOf(PAYMENT_METHODS))
 
 
 class OrderStatusChangedV1(Contract):
@@ -250,6 +256,25 @@ class OrderStatusChangedV1(Contract):
     from_status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     to_status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     part = fields.Nested(OrderPart, required=True)
+    order_status = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.OneOf(ORDER_STATUSES), metadata={
+                                     "description": "The whole order's status after the move"})
+    actor = fields.String(load_default=None, allow_none=True,
+                          validate=validate.OneOf(("buyer", "vendor", "timer")), metadata={
+                              "description": "timer: a prepaid part left unpaid too long"})
+
+
+class OrderPartPaidV1(Contract):
+    """The vendor recorded the payment of its part of an order (aggregate: the order)."""
+    order_id = fields.String(required=True)
+    part_id = fields.String(required=True)
+    buyer_account_id = fields.String(required=True)
+    business_id = fields.String(required=True)
+    account_id = fields.String(required=True, metadata={"description": "The vendor"})
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    amount_idr = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    reference = fields.String(load_default=None, allow_none=True)
+    paid_at = fields.AwareDateTime(required=True)
 
 
 class ProductFacts(Contract):
@@ -318,6 +343,7 @@ CONTRACTS = {
     ("expo.booth_released", 1): ExpoBoothReleasedV1,
     ("order.placed", 1): OrderPlacedV1,
     ("order.status_changed", 1): OrderStatusChangedV1,
+    ("order.part_paid", 1): OrderPartPaidV1,
     ("product.listed", 1): ProductListedV1,
     ("product.changed", 1): ProductChangedV1,
     ("product.hidden", 1): ProductHiddenV1,
