@@ -51,6 +51,11 @@ DEFAULTS = {
     "LARIS_TRUSTED_PROXIES": "0",
     "LARIS_ALLOCATION_TIME_LIMIT_SECONDS": "10",
     "LARIS_HOLD_SWEEP_SECONDS": "30",
+    # A QRIS or transfer order part not paid within this many hours (a fraction is fine) is
+    # cancelled and its stock put back; the marketplace looks for such parts every
+    # PAYMENT_SWEEP_SECONDS.
+    "LARIS_PAYMENT_WINDOW_HOURS": "24",
+    "LARIS_PAYMENT_SWEEP_SECONDS": "60",
     # A forgotten setting fails closed: production refuses weak keys at start-up.
     "LARIS_ENV": "production",
     "LARIS_METRICS_ALLOW": "127.0.0.1/32,::1/128",
