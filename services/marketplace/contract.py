@@ -6,7 +6,7 @@ touches the domain or the database: the marketplace validates against these sche
 """
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from backbone.contracts import KECAMATAN
+from backbone.contracts import KECAMATAN, ORDER_STATUSES, PAYMENT_METHODS
 from backbone.fields import Id, Text
 from backbone.pagination import PageQuery
 
@@ -91,10 +91,6 @@ class ProductHide(Schema):
         "description": "Why it breaks the catalogue's rules; the vendor is told"})
 
 
-class ProductUnhide(Schema):
-    reason = Text(REASON_LENGTH, load_default=None, allow_none=True)
-
-
 class ProductFeature(Schema):
     featured = fields.Boolean(required=True, metadata={
         "description": "true: on the home page (GET /products?featured=true)"})
@@ -171,7 +167,144 @@ class ProductPage(Schema):
 
 
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
-REQUEST_SCHEMAS = (ProductCreate, ProductChange, ProductHide, ProductUnhide, ProductFeature,
-                   ProductListQuery)
+REQUEST_SCHEMAS = (ProductCreate, ProductChange, ProductHide, ProductFeature, ProductListQuery)
 
 # --- orders ---
+
+# Orders a buyer may place in one go; quantities per line.
+MAX_ORDER_ITEMS = 50
+MAX_QUANTITY = 1000
+SHIPPING_NAME_LENGTH = 120
+ADDRESS_LENGTH = 500
+NOTE_LENGTH = 500
+PAYMENT_REFERENCE_LENGTH = 120
+# Indonesian numbers as people write them: 0812-3456-7890, +62 812 3456 7890.
+# qris.py checks a payload's real limit (512) and names what is wrong; this bounds the text
+# before it gets there, paste debris around it included.
+QRIS_PAYLOAD_TEXT_LENGTH = 1024
+PHONE_PATTERN = r"^\+?[0-9][0-9 .-]{6,22}[0-9]$"
+LIST_ROLES = ("buyer", "vendor")
+HISTORY_KINDS = ("status", "payment")
+ACTORS = ("buyer", "vendor", "timer")
+
+
+class OrderItem(Schema):
+    product_id = Id(required=True)
+    quantity = fields.Integer(strict=True, required=True,
+                              validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class Shipping(Schema):
+    name = Text(SHIPPING_NAME_LENGTH, required=True)
+    phone = Text(30, required=True, validate=validate.Regexp(PHONE_PATTERN))
+    address = Text(ADDRESS_LENGTH, required=True)
+
+
+class OrderCreate(Schema):
+    items = fields.List(fields.Nested(OrderItem), required=True,
+                        validate=validate.Length(min=1, max=MAX_ORDER_ITEMS), metadata={
+                            "description": "From one or several vendors; each product once"})
+    shipping = fields.Nested(Shipping, required=True)
+    payment_method = _one_of(PAYMENT_METHODS, load_default="cod", metadata={
+        "description": "qris or transfer: each part is paid to its vendor before the vendor "
+                       "confirms it, within the payment window; cod (the default): on delivery"})
+
+
+class StatusChange(Schema):
+    status = _one_of(ORDER_STATUSES, required=True, metadata={
+        "description": "vendor: confirmed, shipped, cancelled (before shipping); buyer: "
+                       "received, cancelled (while placed)"})
+    note = Text(NOTE_LENGTH, load_default=None, allow_none=True)
+
+
+class PaymentRecord(Schema):
+    reference = Text(PAYMENT_REFERENCE_LENGTH, load_default=None, allow_none=True, metadata={
+        "description": "The transfer's or QRIS transaction's reference, if any"})
+
+
+class OrderListQuery(PageQuery):
+    role = _one_of(LIST_ROLES, load_default=None, metadata={
+        "description": "Default: the caller's own role"})
+
+
+class VendorQrisPut(Schema):
+    payload = Text(QRIS_PAYLOAD_TEXT_LENGTH, required=True, metadata={
+        "description": "The static merchant QRIS payload (the text its QR code holds)"})
+
+
+class OrderLineView(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    unit_price_idr = fields.Integer(metadata={"description": "Fixed when the order was placed"})
+    line_total_idr = fields.Integer()
+    business_id = fields.String()
+    part_id = fields.String()
+
+
+class OrderPartView(Schema):
+    id = fields.String()
+    business_id = fields.String()
+    business_name = fields.String()
+    status = fields.String(metadata={"enum": list(ORDER_STATUSES)})
+    payment_method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    total_idr = fields.Integer()
+    payment_due_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "A qris or transfer part unpaid by then is cancelled"})
+    paid_at = fields.AwareDateTime(allow_none=True)
+    payment_reference = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(OrderLineView))
+
+
+class HistoryEntry(Schema):
+    part_id = fields.String()
+    kind = fields.String(metadata={"enum": list(HISTORY_KINDS)})
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    actor = fields.String(metadata={"enum": list(ACTORS)})
+    note = fields.String(allow_none=True)
+    at = fields.AwareDateTime()
+
+
+class Order(Schema):
+    """A vendor sees only their own parts: items, parts, totals and status are theirs."""
+    id = fields.String()
+    status = fields.String(metadata={"enum": list(ORDER_STATUSES), "description":
+                                     "Derived: the least advanced of the parts not cancelled"})
+    total_idr = fields.Integer()
+    payment_method = fields.String(metadata={"enum": list(PAYMENT_METHODS)})
+    buyer_account_id = fields.String()
+    shipping = fields.Nested(Shipping)
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    items = fields.List(fields.Nested(OrderLineView))
+    parts = fields.List(fields.Nested(OrderPartView))
+    history = fields.List(fields.Nested(HistoryEntry), metadata={
+        "description": "Every move and payment, oldest first (GET /orders/{id} only)"})
+
+
+class OrderPage(Schema):
+    items = fields.List(fields.Nested(Order))
+    next_cursor = fields.String(allow_none=True)
+
+
+class VendorQris(Schema):
+    business_id = fields.String()
+    payload = fields.String()
+    merchant_name = fields.String()
+    merchant_city = fields.String()
+    updated_at = fields.AwareDateTime()
+
+
+class PartQris(Schema):
+    order_id = fields.String()
+    part_id = fields.String()
+    amount_idr = fields.Integer()
+    merchant_name = fields.String()
+    merchant_city = fields.String()
+    payload = fields.String(metadata={"description": "Dynamic QRIS for exactly amount_idr"})
+
+
+REQUEST_SCHEMAS = REQUEST_SCHEMAS + (OrderCreate, StatusChange, PaymentRecord, OrderListQuery,
+                                     VendorQrisPut)
