@@ -56,6 +56,22 @@ DEFAULTS = {
     # PAYMENT_SWEEP_SECONDS.
     "LARIS_PAYMENT_WINDOW_HOURS": "24",
     "LARIS_PAYMENT_SWEEP_SECONDS": "60",
+    # WhatsApp Business Cloud API (services/notify/whatsapp.py): the channel is off until the
+    # token and the phone-number id are set. The app secret verifies the delivery-status
+    # webhook's X-Hub-Signature-256; the verify token answers its GET handshake.
+    "LARIS_WHATSAPP_BASE_URL": "https://graph.facebook.com/v21.0",
+    "LARIS_WHATSAPP_PHONE_NUMBER_ID": "",
+    "LARIS_WHATSAPP_TOKEN": "",
+    "LARIS_WHATSAPP_APP_SECRET": "",
+    "LARIS_WHATSAPP_VERIFY_TOKEN": "",
+    "LARIS_WHATSAPP_TIMEOUT_SECONDS": "10",
+    # Reminders (services/notify/reminders.py): how long before a certification expires (days,
+    # most distant first), before a booth offer's hold ends, and after an order part was
+    # placed unconfirmed (hours); the timer looks for due ones every REMINDER_SWEEP_SECONDS.
+    "LARIS_REMINDER_CERTIFICATION_DAYS": "60,14",
+    "LARIS_REMINDER_OFFER_HOURS": "12",
+    "LARIS_REMINDER_ORDER_HOURS": "24",
+    "LARIS_REMINDER_SWEEP_SECONDS": "60",
     # A forgotten setting fails closed: production refuses weak keys at start-up.
     "LARIS_ENV": "production",
     "LARIS_METRICS_ALLOW": "127.0.0.1/32,::1/128",
