@@ -80,18 +80,7 @@ class StaticQris:
 
 def parse_static(payload: str) -> StaticQris:
     """The static QRIS in ``payload``, or QrisError naming what is wrong with it."""
-    qris = _checked(payload)
-    if not qris.is_static:
-        raise QrisError(
-            "This is a dynamic QRIS (tag 01 is 12), made for one payment of one amount; "
-            "record the static QRIS printed on the merchant's sticker (tag 01 is 11).",
-            "not_static", "01")
-    # qriskit refuses an empty name or city; one of spaces only names nobody either.
-    for tag, reason, value in (("59", "merchant_name", qris.merchant_name),
-                               ("60", "merchant_city", qris.merchant_city)):
-        if not value.strip():
-            raise QrisError(f"Not a valid QRIS: tag {tag} ({reason.replace('_', ' ')}) is blank.",
-                            reason, tag)
+    qris = _static(payload)
     account = next((a for a in qris.merchant_accounts if a.pan), None)
     return StaticQris(
         payload=qris.dumps(),
@@ -110,8 +99,7 @@ def dynamic_for(payload: str, amount_idr: int) -> str:
     """The dynamic QRIS for exactly ``amount_idr`` Rupiah from the static ``payload``: tag 01
     becomes 12, tag 54 carries the amount, the CRC is recomputed (qriskit's ``to_dynamic``)."""
     _check_amount(amount_idr)
-    static = parse_static(payload)
-    dynamic = qriskit.parse(static.payload).to_dynamic(amount_idr).dumps()
+    dynamic = _static(payload).to_dynamic(amount_idr).dumps()
     if len(dynamic) > MAX_PAYLOAD_LENGTH:
         raise QrisError(f"With the amount, the QRIS would be {len(dynamic)} characters; "
                         f"a QRIS holds at most {MAX_PAYLOAD_LENGTH}.", "too_long")
@@ -136,6 +124,23 @@ def qr_png(payload: str) -> bytes:
 def _qr_code(payload: str) -> segno.QRCode:
     # The checked, normalised text: a QR code is never made of a payload no app could pay.
     return segno.make_qr(_checked(payload).dumps(), error=_QR_ERROR_LEVEL, boost_error=False)
+
+
+def _static(payload: str) -> qriskit.QRIS:
+    """The checked QRIS of a merchant's sticker: static, with a name and a city to show."""
+    qris = _checked(payload)
+    if not qris.is_static:
+        raise QrisError(
+            "This is a dynamic QRIS (tag 01 is 12), made for one payment of one amount; "
+            "record the static QRIS printed on the merchant's sticker (tag 01 is 11).",
+            "not_static", "01")
+    # qriskit refuses an empty name or city; one of spaces only names nobody either.
+    for tag, reason, value in (("59", "merchant_name", qris.merchant_name),
+                               ("60", "merchant_city", qris.merchant_city)):
+        if not value.strip():
+            raise QrisError(f"Not a valid QRIS: tag {tag} ({reason.replace('_', ' ')}) is blank.",
+                            reason, tag)
+    return qris
 
 
 def _checked(payload: str) -> qriskit.QRIS:

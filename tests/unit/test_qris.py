@@ -107,6 +107,24 @@ def test_the_largest_amount_tag_54_holds_is_accepted():
     assert qriskit.parse(dynamic).get("54") == "9" * 13
 
 
+def filled_to(payload, length):
+    """``payload`` made ``length`` long with templates 80-82 (free for a scheme's own data)."""
+    sticker = qriskit.parse(payload)
+    for tag in ("80", "81", "82"):
+        size = min(length - len(sticker.dumps()) - 4, 99)  # 4: the template's tag and length
+        if size >= 4:
+            sticker = sticker.with_tag(tag, f"00{size - 4:02d}" + "9" * (size - 4))
+    return sticker.dumps()
+
+
+def test_a_sticker_with_no_room_left_for_the_amount_is_refused():
+    full = filled_to(GOPAY_STICKER, qris.MAX_PAYLOAD_LENGTH)
+    assert len(full) == qris.MAX_PAYLOAD_LENGTH
+    assert qris.parse_static(full).merchant_name == "TOKO CONTOH"
+    error = refusal(qris.dynamic_for, full, 25_000)
+    assert error.reason == "too_long" and "512" in error.message
+
+
 def test_a_corrupted_crc_is_refused_naming_tag_63():
     corrupted = GOPAY_STICKER[:-4] + "3ACD"
     for call, args in ((qris.parse_static, ()), (qris.dynamic_for, (10_000,)),
@@ -133,7 +151,7 @@ def test_a_dynamic_payload_is_not_a_sticker():
     ("60", "merchant_city", "6007JAKARTA"),
 ])
 def test_a_missing_merchant_name_or_city_is_named(tag, reason, remove):
-    without = qriskit.parse(GOPAY_STICKER.replace(remove, ""), strict=False).dumps()
+    without = qriskit.parse(GOPAY_STICKER.replace(remove, "")).dumps()
     error = refusal(qris.parse_static, without)
     assert (error.reason, error.tag) == (reason, tag)
     assert f"tag {tag}" in error.message
