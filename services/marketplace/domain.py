@@ -20,6 +20,148 @@ def export_ready_badge(markets):
     """The export-ready badge: ready for at least one foreign market."""
     return any(market != DOMESTIC_MARKET for market in markets)
 
+
+CURATOR_ROLES = ("organizer", "admin")
+VERIFIED = "verified"
+EDITABLE_FIELDS = ("name", "description", "category", "price_idr", "stock", "unit", "images")
+
+
+# --- who may do what with a product ---
+
+def check_may_list(caller, business):
+    """Only the owner of a verified business lists products for it. ``business`` is the read
+    model's row, None when no fact about it has arrived yet."""
+    if business is None:
+        raise Conflict("The business is not verified (yet): the marketplace has no verified "
+                       "record of it. Try again shortly after its verification.",
+                       details={"reason": "not_verified"})
+    check_owner(caller, business)
+    if business["status"] != VERIFIED:
+        raise Conflict(f"The business is {business['status']}, not verified: only a verified "
+                       "business sells in the catalogue.", details={"reason": "not_verified"})
+
+
+def check_owner(caller, business):
+    if str(business["owner_account_id"]) != caller["account_id"]:
+        raise Forbidden("Only the business's owner may do this with its products.",
+                        details={"reason": "not_owner"})
+
+
+def check_curator(caller):
+    if caller["role"] not in CURATOR_ROLES:
+        raise Forbidden("Only organizers curate the catalogue.")
+
+
+def on_show(product, business):
+    """What buyers see: not hidden by curation, and its business verified right now (a business
+    rejected later keeps its products, unseen, until it is verified again)."""
+    return not product["hidden"] and business is not None and business["status"] == VERIFIED
+
+
+def check_may_see(caller, product, business):
+    """A product off show is as unknown as a missing one, except to its owner and curators."""
+    if on_show(product, business):
+        return
+    if caller is not None and (caller["role"] in CURATOR_ROLES or (
+            business is not None and str(business["owner_account_id"]) == caller["account_id"])):
+        return
+    raise NotFound("No such product.")
+
+
+def changes(product, requested):
+    """The requested fields whose value differs from the product's: nothing to store (and no
+    event) when a PATCH repeats what is already there."""
+    return {field: value for field, value in requested.items()
+            if field in EDITABLE_FIELDS and product[field] != value}
+
+
+# --- search ---
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def normalise_query(text):
+    """The words a shopper typed, as the index holds them: compatibility forms folded
+    (full-width letters, ligatures), lower case, punctuation as spaces, one space between
+    words. None when nothing searchable is left (``q=!!!`` lists as if there were no ``q``)."""
+    if text is None:
+        return None
+    words = _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).split()
+    return " ".join(words) or None
+
+
+@dataclasses.dataclass(frozen=True)
+class SortOrder:
+    """A listing's order: its key column, how a cursor's value of it is parsed, its direction.
+    The id breaks ties in the same direction, so (key, id) is a total, stable order."""
+    key: str
+    parse: object
+    descending: bool
+
+
+def _decimal(value):
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+
+
+SORT_ORDERS = {
+    "relevance": SortOrder("relevance", _decimal, descending=True),
+    "newest": SortOrder("created_at", pagination.timestamp, descending=True),
+    "price_asc": SortOrder("price_idr", int, descending=False),
+    "price_desc": SortOrder("price_idr", int, descending=True),
+}
+# What relevance adds to PostgreSQL's ts_rank of the words (the name weighted A, the
+# description C): the trigram likeness of the query to the name, so a misspelt name still
+# ranks, and a bonus for a name that is exactly the query.
+NAME_SIMILARITY_WEIGHT = 1
+EXACT_NAME_BONUS = 1
+# Relevance is rounded to this many decimals in SQL, so a cursor carries it exactly.
+RELEVANCE_DECIMALS = 6
+
+
+def sort_of(requested, query_text):
+    """The order asked for; by default relevance when searching, else newest first. Relevance
+    without a query has nothing to rank by: newest first."""
+    if requested == "relevance" and query_text is None:
+        return "newest"
+    return requested or ("relevance" if query_text else "newest")
+
+
+def cursor_values(sort, row):
+    """A cursor names its order, so one from another order is refused, not misread."""
+    return (sort, row[SORT_ORDERS[sort].key], row["id"])
+
+
+def parse_cursor(sort, cursor):
+    """(key value, id) after which the next page starts, or a 422 naming ``cursor``."""
+    def same_sort(value):
+        if value != sort:
+            raise ValueError("a cursor of another order")
+        return value
+    _, key, last_id = pagination.decode_cursor(cursor, same_sort, SORT_ORDERS[sort].parse,
+                                               pagination.identifier)
+    return key, last_id
+
+
+def product_view(row):
+    """A product with its vendor's public fields, as the contract's Product."""
+    return {field: row[field] for field in (
+        "id", "business_id", "name", "description", "category", "price_idr", "stock", "unit",
+        "images", "featured", "hidden", "hidden_reason", "version", "created_at",
+        "updated_at")} | {
+        "category_label": CATEGORIES[row["category"]],
+        "vendor": {"id": row["business_id"], "name": row["business_name"],
+                   "kecamatan": row["kecamatan"], "export_ready": row["export_ready_badge"]}}
+
+
+def facet_counts(rows, labels=None):
+    """[{value, label, count}] largest first, then by value, from (value, count) rows."""
+    ordered = sorted(rows, key=lambda row: (-row["count"], row["value"]))
+    return [{"value": row["value"], "label": (labels or {}).get(row["value"], row["value"]),
+             "count": row["count"]} for row in ordered]
+
 # --- orders ---
 
 # An order is split into parts, one per selling business; each part moves on its own and the
