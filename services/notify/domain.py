@@ -108,6 +108,32 @@ TEMPLATES = {
         "en": ("Order {order} {status}",
                "Order {order} from {seller} is now {status} (was {previous})."),
     },
+    # --- reminders (services/notify/reminders.py) ---
+    "certification_expiring": {
+        "id": ("Sertifikasi {kind} {business} berakhir {days} hari lagi",
+               "Pengingat: sertifikasi {kind} nomor {number} untuk {business} berakhir pada "
+               "{valid_until} ({days} hari lagi). Ajukan perpanjangan sebelum tanggal itu."),
+        "en": ("{kind} certification of {business} expires in {days} days",
+               "Reminder: the {kind} certification number {number} of {business} expires on "
+               "{valid_until} (in {days} days). Apply for its renewal before then."),
+    },
+    "booth_offer_expiring": {
+        "id": ("Tawaran stan {booth} di {expo} segera berakhir",
+               "Pengingat: stan {booth} di {expo} masih ditahan untuk Anda sampai {expires}. "
+               "Terima atau tolak sebelum waktu itu, atau stan akan ditawarkan ke peserta "
+               "lain."),
+        "en": ("Your offer of booth {booth} at {expo} ends soon",
+               "Reminder: booth {booth} at {expo} is still held for you until {expires}. "
+               "Accept or decline before then, or it goes to another applicant."),
+    },
+    "order_unconfirmed": {
+        "id": ("Pesanan {order} menunggu konfirmasi Anda",
+               "Pengingat: pesanan {order} belum Anda konfirmasi setelah {hours} jam:\n{lines}\n"
+               "Total: {total}. Pembeli menunggu."),
+        "en": ("Order {order} is waiting for your confirmation",
+               "Reminder: you have not confirmed order {order} after {hours} hours:\n{lines}\n"
+               "Total: {total}. The buyer is waiting."),
+    },
 }
 
 

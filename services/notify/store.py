@@ -93,3 +93,124 @@ def mark_read(tx, account_id, notification_id, now):
         f"""UPDATE notifications SET read_at = COALESCE(read_at, %s)
              WHERE id = %s AND account_id = %s
          RETURNING {NOTIFICATION_COLUMNS}""", (now, notification_id, account_id))
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+REMINDER_COLUMNS = """id, subject, kind, topic, template, account_id, due_at, deadline, facts,
+    ref, state"""
+
+
+def schedule_reminder(tx, reminder, state="pending"):
+    """Writes the reminder unless one of its (subject, kind) exists: a redelivered event
+    schedules nothing twice, and a reminder settled before its event arrived (written as
+    ``cancelled``) stays settled. Returns whether it was new."""
+    row = tx.one(
+        """INSERT INTO reminders (id, subject, kind, topic, template, account_id, due_at,
+                                  deadline, facts, ref, state)
+           VALUES (%(id)s, %(subject)s, %(kind)s, %(topic)s, %(template)s, %(account_id)s,
+                   %(due_at)s, %(deadline)s, %(facts)s, %(ref)s, %(state)s)
+           ON CONFLICT ON CONSTRAINT one_reminder_per_subject_kind DO NOTHING
+           RETURNING id""",
+        vars(reminder) | {
+            "id": uuid.uuid4(), "state": state, "facts": psycopg2.extras.Json(reminder.facts),
+            "ref": psycopg2.extras.Json(reminder.ref)})
+    return row is not None
+
+
+def settle_reminders(tx, topic, deadline_before=None):
+    """Cancels the pending reminders of ``topic`` (only those whose deadline is earlier than
+    ``deadline_before`` when given: the older certificates); returns how many."""
+    return tx.execute(
+        """UPDATE reminders SET state = 'cancelled', updated_at = now()
+            WHERE topic = %(topic)s AND state = 'pending'
+              AND (%(before)s::timestamptz IS NULL OR deadline < %(before)s)""",
+        {"topic": topic, "before": deadline_before})
+
+
+def settle_or_forestall(tx, reminder):
+    """Settles ``reminder``; when its event has not arrived yet, writes it settled, so the
+    late event schedules nothing."""
+    if not schedule_reminder(tx, reminder, state="cancelled"):
+        tx.execute("""UPDATE reminders SET state = 'cancelled', updated_at = now()
+                       WHERE subject = %s AND kind = %s AND state = 'pending'""",
+                   (reminder.subject, reminder.kind))
+
+
+def later_deadline_known(tx, topic, deadline):
+    """Whether ``topic`` already has a reminder about something lasting longer (a newer
+    certificate confirmed first)."""
+    return tx.one("SELECT EXISTS (SELECT 1 FROM reminders WHERE topic = %s AND deadline > %s)"
+                  " AS known", (topic, deadline))["known"]
+
+
+def claim_due_reminders(tx, now, limit):
+    """Pending reminders due by ``now``, locked for this transaction; rows another notify
+    copy holds are skipped, so each is fired by one."""
+    return tx.all(
+        f"""SELECT {REMINDER_COLUMNS} FROM reminders
+             WHERE state = 'pending' AND due_at <= %s
+             ORDER BY due_at LIMIT %s
+             FOR UPDATE SKIP LOCKED""", (now, limit))
+
+
+def finish_reminder(tx, reminder_id, state):
+    tx.execute("UPDATE reminders SET state = %s, updated_at = now() WHERE id = %s",
+               (state, reminder_id))
+
+
+# --- whatsapp -------------------------------------------------------------------------------
+
+def save_whatsapp_number(tx, account_id, phone):
+    return tx.one(
+        """INSERT INTO whatsapp_numbers (account_id, phone) VALUES (%s, %s)
+           ON CONFLICT (account_id) DO UPDATE
+              SET phone = EXCLUDED.phone, opted_in_at = now()
+           RETURNING phone, opted_in_at""", (account_id, phone))
+
+
+def forget_whatsapp_number(tx, account_id):
+    return tx.execute("DELETE FROM whatsapp_numbers WHERE account_id = %s", (account_id,)) > 0
+
+
+def whatsapp_number(tx, account_id):
+    row = tx.one("SELECT phone FROM whatsapp_numbers WHERE account_id = %s", (account_id,))
+    return row and row["phone"]
+
+
+def save_whatsapp_message(tx, notification_id, message):
+    tx.execute(
+        """INSERT INTO whatsapp_messages (notification_id, template, language, parameters)
+           VALUES (%s, %s, %s, %s) ON CONFLICT (notification_id) DO NOTHING""",
+        (notification_id, message["template"], message["language"],
+         psycopg2.extras.Json(message["parameters"])))
+
+
+def whatsapp_address(tx, account_id, notification_id):
+    """The account's number now, with the message kept for the notification; None once the
+    account opted out."""
+    return tx.one(
+        """SELECT n.phone, m.template, m.language, m.parameters
+             FROM whatsapp_numbers n
+             JOIN whatsapp_messages m ON m.notification_id = %s
+            WHERE n.account_id = %s""", (notification_id, account_id))
+
+
+WHATSAPP_STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def record_whatsapp_status(tx, provider_id, status, reported_at, error):
+    """Keeps the furthest status the Cloud API reported of the message (a late "delivered"
+    after "read" changes nothing); returns whether it moved."""
+    row = tx.one(
+        """INSERT INTO whatsapp_statuses (provider_id, status, reported_at, error)
+           VALUES (%(provider_id)s, %(status)s, %(reported_at)s, %(error)s)
+           ON CONFLICT (provider_id) DO UPDATE
+              SET status = EXCLUDED.status, reported_at = EXCLUDED.reported_at,
+                  error = EXCLUDED.error, updated_at = now()
+            WHERE array_position(%(ranks)s::text[], whatsapp_statuses.status)
+                  < array_position(%(ranks)s::text[], EXCLUDED.status)
+           RETURNING provider_id""",
+        {"provider_id": provider_id, "status": status, "reported_at": reported_at,
+         "error": error, "ranks": sorted(WHATSAPP_STATUS_RANK, key=WHATSAPP_STATUS_RANK.get)})
+    return row is not None
