@@ -107,8 +107,11 @@ class ProductListQuery(PageQuery):
                                   metadata={"description": "The business is ready to export "
                                                            "to at least one foreign market"})
     featured = fields.Boolean(load_default=None, truthy={"true"}, falsy={"false"})
-    min_price_idr = _price(load_default=None)
-    max_price_idr = _price(load_default=None)
+    # A query string carries text: these take "15000" (never "15000.5").
+    min_price_idr = fields.Integer(load_default=None,
+                                   validate=validate.Range(min=1, max=MAX_PRICE_IDR))
+    max_price_idr = fields.Integer(load_default=None,
+                                   validate=validate.Range(min=1, max=MAX_PRICE_IDR))
     sort = _one_of(SORTS, load_default=None, metadata={
         "description": "Default: relevance with q, else newest"})
 
