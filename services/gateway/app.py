@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backbone import config
 from services.gateway import (accounts, auth, businesses, docs, errors, expos, notifications,
-                              observability, ops, products, security_headers)
+                              observability, ops, orders, products, security_headers)
 from services.gateway.rpc import RpcPool
 from services.gateway.schemas import ErrorResponse
 from services.gateway.signing_key import checked_signing_key
@@ -60,6 +60,7 @@ def create_app():
     api.register_blueprint(businesses.blp)
     api.register_blueprint(expos.blp)
     api.register_blueprint(notifications.blp)
+    api.register_blueprint(orders.blp)
     api.register_blueprint(products.blp)
     app.register_blueprint(ops.blp)
     app.register_blueprint(docs.blp)

@@ -37,7 +37,8 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
     ``roles``: None for a public route, () for any token, or the roles allowed.
     ``headers``: {"If-Match": "if_match"} forwards request headers as keyword arguments.
     ``etag``: answer with the result's ``version`` as its ETag.
-    ``shape``: turns the RPC's result into the HTTP body (e.g. a token from an account).
+    ``shape``: turns the RPC's result into the HTTP body (e.g. a token from an account, or
+    the bytes of a PNG the RPC sent as base64).
     ``mimetype``: the RPC answers a document of this type (e.g. an SVG), sent as it is.
     """
     service, method_name = rpc.split(".")
@@ -59,7 +60,8 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
             kwargs["client"] = request.remote_addr
         result = call(service, method_name, *args, **kwargs)
         if mimetype:
-            return Response(result, status=status, mimetype=mimetype)
+            return Response(shape(result) if shape else result, status=status,
+                            mimetype=mimetype)
         answer = reply(shape(result) if shape else result, status)
         if etag and isinstance(result, dict) and result.get("version") is not None:
             answer.set_etag(str(result["version"]))

@@ -174,6 +174,7 @@ REQUEST_SCHEMAS = (ProductCreate, ProductChange, ProductHide, ProductFeature, Pr
 
 # --- orders ---
 
+
 # Orders a buyer may place in one go; quantities per line.
 MAX_ORDER_ITEMS = 50
 MAX_QUANTITY = 1000
@@ -181,10 +182,10 @@ SHIPPING_NAME_LENGTH = 120
 ADDRESS_LENGTH = 500
 NOTE_LENGTH = 500
 PAYMENT_REFERENCE_LENGTH = 120
-# Indonesian numbers as people write them: 0812-3456-7890, +62 812 3456 7890.
 # qris.py checks a payload's real limit (512) and names what is wrong; this bounds the text
 # before it gets there, paste debris around it included.
 QRIS_PAYLOAD_TEXT_LENGTH = 1024
+# Indonesian numbers as people write them: 0812-3456-7890, +62 812 3456 7890.
 PHONE_PATTERN = r"^\+?[0-9][0-9 .-]{6,22}[0-9]$"
 LIST_ROLES = ("buyer", "vendor")
 HISTORY_KINDS = ("status", "payment")

@@ -164,6 +164,7 @@ def facet_counts(rows, labels=None):
 
 # --- orders ---
 
+
 # An order is split into parts, one per selling business; each part moves on its own and the
 # order's status is derived from its parts. Payment windows and prices come from the callers
 # (the clock and the database), so these rules stay pure.
@@ -174,6 +175,7 @@ CANCELLED = "cancelled"
 PREPAID_METHODS = ("qris", "transfer")
 COD_PAYABLE_STATUSES = ("shipped", "received")
 BUYER, VENDOR, TIMER = "buyer", "vendor", "timer"
+UNPAID_NOTE = "Not paid within the payment window: cancelled, its stock put back."
 
 # (from, to) -> who may make that move. The timer cancels a prepaid part left unpaid.
 TRANSITIONS = {
@@ -195,6 +197,12 @@ STATUSES_BY_ACTOR = {
 def check_buyer(caller):
     if caller["role"] != "buyer":
         raise Forbidden("Only buyers place orders.")
+
+
+def check_business_owner(caller, business):
+    if str(business["owner_account_id"]) != caller["account_id"]:
+        raise Forbidden("Only the business's owner records or reads its QRIS.",
+                        details={"reason": "not_owner"})
 
 
 def actor_for_part(caller, order, part):

@@ -12,6 +12,11 @@ from backbone.contracts import business_snapshot
 from backbone.errors import NotFound, load_valid
 from backbone.fields import parse_id
 from backbone.inbox import consumes
+import base64
+from nameko.timer import timer
+from backbone import config
+from backbone.errors import Forbidden, ValidationFailed
+from services.marketplace import payments, qris
 from services.marketplace import contract, domain, events, store
 
 log = logging.getLogger(__name__)
@@ -165,3 +170,284 @@ class MarketplaceService(laris.LarisService):
                 aggregate=events.product_aggregate(product))
 
     # --- orders ---
+    # Who vouches for a payment: the vendor's word today; an acquirer's API one day
+    # (payments.py is the seam).
+    acquirer = payments.VendorWord()
+
+    @rpc
+    def place_order(self, caller, body, idempotency_key=None):
+        """Takes the stock of every item in one transaction, or none of it: a short item
+        refuses the whole order (409 naming it). Prices are read from the locked rows."""
+        caller = checked_caller(caller)
+        domain.check_buyer(caller)
+        data = load_valid(contract.OrderCreate(), body)
+        domain.check_items_distinct(data["items"])
+        scope = ("place_order", caller["account_id"])
+        with self.db.transaction() as tx:
+            if (earlier := idempotency.replay(tx, scope, idempotency_key, body)) is not None:
+                return earlier
+            order_id = self._place(tx, caller, data)
+            view = self._order_view(tx, caller, store.order_by_id(tx, order_id))
+            idempotency.remember(tx, scope, idempotency_key, view)
+        log.info("order placed", extra={"order_id": str(order_id),
+                                        "total_idr": view["total_idr"]})
+        return view
+
+    @rpc
+    def get_order(self, caller, order_id):
+        caller = checked_caller(caller)
+        with self.db.transaction() as tx:
+            return self._order_view(tx, caller, self._order(tx, order_id))
+
+    @rpc
+    def list_orders(self, caller, query):
+        caller = checked_caller(caller)
+        query = load_valid(contract.OrderListQuery(), query)
+        role = domain.list_role(caller, query["role"])
+        with self.db.transaction() as tx:
+            listing = store.list_order_ids(tx, caller["account_id"], role, query["limit"],
+                                           query["cursor"])
+            order_ids = [row["id"] for row in listing["items"]]
+            orders = {order["id"]: order for order in store.orders_by_ids(tx, order_ids)}
+            parts = store.parts_of_orders(tx, order_ids)
+            lines = store.lines_of_parts(tx, [part["id"] for part in parts])
+        listing["items"] = [
+            self._shaped(caller, orders[order_id],
+                         [part for part in parts if part["order_id"] == order_id], lines)
+            for order_id in order_ids]
+        return contract.OrderPage().dump(listing)
+
+    @rpc
+    def change_order_status(self, caller, order_id, body):
+        """The contract's move of a whole order: every part of the caller's that is not
+        cancelled moves (the buyer's: all of them), or none does (409 naming the part)."""
+        caller = checked_caller(caller)
+        data = load_valid(contract.StatusChange(), body)
+        with self.db.transaction() as tx:
+            order = self._order(tx, order_id, for_update=True)
+            parts = store.parts_of_orders(tx, [order["id"]])
+            mine = domain.visible_parts(caller, order, parts)
+            moving = [part for part in mine if part["status"] != domain.CANCELLED] or mine
+            for part in moving:
+                domain.check_transition(part, data["status"],
+                                        domain.actor_for_part(caller, order, part))
+            for part in moving:
+                self._move(tx, order, part, data["status"],
+                           domain.actor_for_part(caller, order, part), caller["account_id"],
+                           data["note"])
+            return self._order_view(tx, caller, store.order_by_id(tx, order["id"]))
+
+    @rpc
+    def change_part_status(self, caller, order_id, part_id, body):
+        caller = checked_caller(caller)
+        data = load_valid(contract.StatusChange(), body)
+        with self.db.transaction() as tx:
+            order = self._order(tx, order_id, for_update=True)
+            part, actor = self._part(tx, caller, order, part_id)
+            domain.check_transition(part, data["status"], actor)
+            self._move(tx, order, part, data["status"], actor, caller["account_id"],
+                       data["note"])
+            return self._order_view(tx, caller, store.order_by_id(tx, order["id"]))
+
+    @rpc
+    def record_payment(self, caller, order_id, part_id, body):
+        """The vendor records that its part was paid: a prepaid part before confirming it, a
+        cash-on-delivery part once shipped."""
+        caller = checked_caller(caller)
+        data = load_valid(contract.PaymentRecord(), body)
+        with self.db.transaction() as tx:
+            order = self._order(tx, order_id, for_update=True)
+            part, actor = self._part(tx, caller, order, part_id)
+            if actor != domain.VENDOR:
+                raise Forbidden("Only the vendor of this part records its payment.")
+            domain.check_may_record_payment(part)
+            payment = self.acquirer.confirm(method=part["payment_method"],
+                                            amount_idr=part["total_idr"],
+                                            reference=data["reference"])
+            paid_at = clock.now()
+            store.record_payment(tx, part, payment, caller["account_id"], paid_at)
+            store.add_history(tx, part["id"], "payment", part["status"], part["status"],
+                              actor, caller["account_id"], payment.reference)
+            version = store.next_order_version(tx, order["id"])
+            tx.emit(events.ORDER_PART_PAID, events.part_paid(order, part, payment, paid_at),
+                    aggregate=events.order_aggregate(order["id"], version))
+            return self._order_view(tx, caller, store.order_by_id(tx, order["id"]))
+
+    @timer(interval=config.env_float("LARIS_PAYMENT_SWEEP_SECONDS"))
+    def cancel_unpaid_parts(self):
+        """Prepaid parts left unpaid past their deadline are cancelled and their stock put
+        back. The deadlines are in the database, so a restart loses none: the next sweep
+        finds them. Each part is re-checked under its order's lock, so a payment recorded
+        meanwhile, or another copy of the service, never makes it cancelled twice."""
+        with self.db.transaction() as tx:
+            # A batch per sweep keeps one sweep short; the next one takes the rest.
+            overdue = store.overdue_parts(tx, clock.now(), limit=50)
+        for row in overdue:
+            with self.db.transaction() as tx:
+                order = store.order_by_id(tx, row["order_id"], for_update=True)
+                [part] = [part for part in store.parts_of_orders(tx, [order["id"]])
+                          if part["id"] == row["id"]]
+                if not domain.is_overdue(part, clock.now()):
+                    continue
+                self._move(tx, order, part, domain.CANCELLED, domain.TIMER, None,
+                           domain.UNPAID_NOTE)
+            log.info("unpaid order part cancelled", extra={
+                "order_id": str(row["order_id"]), "part_id": str(row["id"])})
+
+    # --- orders: the vendors' QRIS ---
+
+    @rpc
+    def put_vendor_qris(self, caller, business_id, body):
+        """The owner records the static merchant QRIS of its business, checked (422 naming
+        what is wrong)."""
+        caller = checked_caller(caller)
+        data = load_valid(contract.VendorQrisPut(), body)
+        try:
+            static = qris.parse_static(data["payload"])
+        except qris.QrisError as exc:
+            raise ValidationFailed(exc.message, fields={"payload": [exc.message]},
+                                   details={"reason": exc.reason, "tag": exc.tag}) from None
+        with self.db.transaction() as tx:
+            business = self._owned_business(tx, caller, business_id)
+            saved = store.save_vendor_qris(tx, business["id"], static, caller["account_id"])
+        return contract.VendorQris().dump(saved)
+
+    @rpc
+    def get_vendor_qris(self, caller, business_id):
+        caller = checked_caller(caller)
+        with self.db.transaction() as tx:
+            business = self._owned_business(tx, caller, business_id)
+            saved = store.vendor_qris(tx, business["id"])
+        if saved is None:
+            raise NotFound("No QRIS recorded for this business yet.")
+        return contract.VendorQris().dump(saved)
+
+    @rpc
+    def part_qris(self, caller, order_id, part_id):
+        """The part's dynamic QRIS: the vendor's static payload for exactly the part's
+        amount."""
+        caller = checked_caller(caller)
+        order, part, stored = self._payable_part(caller, order_id, part_id)
+        return contract.PartQris().dump({
+            "order_id": order["id"], "part_id": part["id"], "amount_idr": part["total_idr"],
+            "merchant_name": stored["merchant_name"], "merchant_city": stored["merchant_city"],
+            "payload": qris.dynamic_for(stored["payload"], part["total_idr"])})
+
+    @rpc
+    def part_qris_svg(self, caller, order_id, part_id):
+        caller = checked_caller(caller)
+        _, part, stored = self._payable_part(caller, order_id, part_id)
+        return qris.qr_svg(qris.dynamic_for(stored["payload"], part["total_idr"]))
+
+    @rpc
+    def part_qris_png(self, caller, order_id, part_id):
+        """Base64: RPC replies are JSON; the gateway sends the bytes."""
+        caller = checked_caller(caller)
+        _, part, stored = self._payable_part(caller, order_id, part_id)
+        png = qris.qr_png(qris.dynamic_for(stored["payload"], part["total_idr"]))
+        return base64.b64encode(png).decode("ascii")
+
+    # --- orders: helpers ---
+
+    def _place(self, tx, caller, data):
+        """The order, its parts and lines, its history and the stock taken; returns its id."""
+        items = data["items"]
+        products = store.products_for_order(tx, [item["product_id"] for item in items])
+        domain.check_orderable(items, products)
+        now, order_id, method = clock.now(), uuid.uuid4(), data["payment_method"]
+        due_at = domain.payment_due_at(method, now,
+                                       config.env_float("LARIS_PAYMENT_WINDOW_HOURS"))
+        parts = [part | {"id": uuid.uuid4(), "order_id": order_id, "payment_method": method,
+                         "payment_due_at": due_at, "created_at": now}
+                 for part in domain.priced_parts(items, products)]
+        order = {"id": order_id, "buyer_account_id": caller["account_id"],
+                 "payment_method": method, "shipping": data["shipping"],
+                 "total_idr": domain.order_total(parts), "created_at": now}
+        store.insert_order(tx, order, parts)
+        for part in parts:
+            store.add_history(tx, part["id"], "status", None, "placed", domain.BUYER,
+                              caller["account_id"])
+        self._announce_stock(tx, store.take_stock(
+            tx, {item["product_id"]: item["quantity"] for item in items}))
+        tx.emit(events.ORDER_PLACED, events.order_placed(order, parts),
+                aggregate=events.order_aggregate(order_id, 1))
+        return order_id
+
+    def _move(self, tx, order, part, to_status, actor, account_id, note):
+        """One part moves (already checked): its status, its history, its stock back on a
+        cancel (once), the order's next version and order.status_changed."""
+        store.set_part_status(tx, part["id"], to_status)
+        store.add_history(tx, part["id"], "status", part["status"], to_status, actor,
+                          account_id, note)
+        if domain.takes_stock_back(to_status):
+            self._announce_stock(tx, store.give_stock_back(tx, part["id"]))
+        version = store.next_order_version(tx, order["id"])
+        statuses = [row["status"] for row in store.parts_of_orders(tx, [order["id"]])]
+        tx.emit(events.ORDER_STATUS_CHANGED, events.status_changed(
+            order, part, store.lines_of_parts(tx, [part["id"]]), {
+                "from_status": part["status"], "to_status": to_status,
+                "order_status": domain.derived_status(statuses), "actor": actor}),
+            aggregate=events.order_aggregate(order["id"], version))
+
+    @staticmethod
+    def _announce_stock(tx, products):
+        """An order changed these products' stock: their new versions, for read models and
+        the gateway's catalogue cache; stock.depleted for those now at zero."""
+        for product in products:
+            tx.emit(events.PRODUCT_CHANGED, events.product_snapshot(product, product),
+                    aggregate=events.product_aggregate(product))
+            if product["stock"] == 0:
+                tx.emit(events.STOCK_DEPLETED, events.stock_depleted(product),
+                        aggregate=events.product_aggregate(product))
+
+    def _order(self, tx, order_id, for_update=False):
+        parsed = parse_id(order_id)
+        order = store.order_by_id(tx, parsed, for_update) if parsed is not None else None
+        if order is None:
+            raise NotFound("No such order.")
+        return order
+
+    def _part(self, tx, caller, order, part_id):
+        """(part, what the caller is to it) for a part the caller may see, else a 404."""
+        parts = domain.visible_parts(caller, order, store.parts_of_orders(tx, [order["id"]]))
+        part = next((part for part in parts if str(part["id"]) == part_id), None)
+        if part is None:
+            raise NotFound("No such part in this order.")
+        return part, domain.actor_for_part(caller, order, part)
+
+    def _payable_part(self, caller, order_id, part_id):
+        with self.db.transaction() as tx:
+            order = self._order(tx, order_id)
+            part, _ = self._part(tx, caller, order, part_id)
+            stored = store.vendor_qris(tx, part["business_id"])
+        domain.check_qris_payable(part, stored)
+        return order, part, stored
+
+    def _owned_business(self, tx, caller, business_id):
+        parsed = parse_id(business_id)
+        business = store.business_by_id(tx, parsed) if parsed is not None else None
+        if business is None:
+            raise NotFound("No such business.")
+        domain.check_business_owner(caller, business)
+        return business
+
+    def _order_view(self, tx, caller, order):
+        """The order as the caller may see it, with its history."""
+        parts = domain.visible_parts(caller, order, store.parts_of_orders(tx, [order["id"]]))
+        part_ids = [part["id"] for part in parts]
+        view = self._shaped(caller, order, parts, store.lines_of_parts(tx, part_ids))
+        view["history"] = store.history_of_parts(tx, part_ids)
+        return contract.Order().dump(view)
+
+    @staticmethod
+    def _shaped(caller, order, parts, lines):
+        """The order through the caller's eyes: a vendor's items, parts, total and status are
+        those of their own parts."""
+        parts = domain.visible_parts(caller, order, parts)
+        lines_of = {part["id"]: [line for line in lines if line["part_id"] == part["id"]]
+                    for part in parts}
+        return order | {
+            "status": domain.derived_status([part["status"] for part in parts]),
+            "total_idr": domain.order_total(parts),
+            "items": [line for part in parts for line in lines_of[part["id"]]],
+            "parts": [part | {"items": lines_of[part["id"]]} for part in parts]}

@@ -1,4 +1,7 @@
 """The marketplace's SQL. Every function takes an open transaction; ids arrive parsed."""
+import psycopg2.extras
+from backbone.errors import Conflict
+from backbone.pagination import decode_cursor, identifier, page, timestamp
 from services.marketplace import domain
 
 # --- catalogue ---
@@ -147,3 +150,209 @@ def facets(tx, query):
     return counts
 
 # --- orders ---
+
+ORDER_COLUMNS = ("o.id, o.buyer_account_id, o.payment_method, o.shipping, o.total_idr, "
+                 "o.version, o.created_at, o.updated_at")
+PART_COLUMNS = ("pt.id, pt.order_id, pt.business_id, pt.vendor_account_id, pt.business_name, "
+                "pt.status, pt.payment_method, pt.total_idr, pt.payment_due_at, pt.paid_at, "
+                "pt.stock_returned_at, pt.created_at, pt.updated_at, "
+                "pay.reference AS payment_reference")
+PARTS = "order_parts pt LEFT JOIN order_payments pay ON pay.part_id = pt.id"
+# A product as an order's stock change announces it (product.changed, stock.depleted).
+STOCK_PRODUCT_COLUMNS = ("p.id, p.business_id, p.name, p.description, p.category, p.price_idr, "
+                         "p.stock, p.unit, p.images, p.featured, p.hidden, p.version, "
+                         "b.owner_account_id")
+
+
+# --- stock ----------------------------------------------------------------------------------
+
+def products_for_order(tx, product_ids):
+    """The products an order names, by id (as text), each with its business as the read
+    model knows it. Their rows stay locked until the order commits or rolls back, taken in id
+    order, so two orders sharing products queue instead of deadlocking, and the price and
+    stock read here are the ones the order is placed at."""
+    rows = tx.all(
+        """SELECT p.id, p.business_id, p.name, p.price_idr, p.stock, p.hidden,
+                  b.owner_account_id, b.name AS business_name,
+                  COALESCE(b.status, 'unknown') AS business_status
+             FROM products p LEFT JOIN businesses b ON b.id = p.business_id
+            WHERE p.id = ANY(%s::uuid[])
+            ORDER BY p.id
+              FOR UPDATE OF p""", ([str(product_id) for product_id in product_ids],))
+    return {str(row["id"]): row for row in rows}
+
+
+def take_stock(tx, quantities):
+    """Takes ``{product id: quantity}`` off rows already locked and checked; each product
+    moves to its next version. The guard ``stock >= quantity`` (and the table's CHECK) keep
+    stock from going below zero even if a caller forgot to check. Returns the products."""
+    return _move_stock(tx, quantities, sign=-1)
+
+
+def give_stock_back(tx, part_id):
+    """Puts a cancelled part's quantities back, once: the part's ``stock_returned_at`` is set
+    by the first call and a second finds it set and returns no products."""
+    marked = tx.one("""UPDATE order_parts SET stock_returned_at = now()
+                        WHERE id = %s AND stock_returned_at IS NULL RETURNING id""", (part_id,))
+    if marked is None:
+        return []
+    lines = tx.all("""SELECT l.product_id, l.quantity FROM order_lines l
+                       WHERE l.part_id = %s ORDER BY l.product_id""", (part_id,))
+    # Locked in id order, as an order placing takes them: no deadlock between the two.
+    tx.all("SELECT id FROM products WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",
+           ([str(line["product_id"]) for line in lines],))
+    return _move_stock(tx, {str(line["product_id"]): line["quantity"] for line in lines},
+                       sign=1)
+
+
+def _move_stock(tx, quantities, sign):
+    ids = sorted(quantities)
+    changed = tx.all(
+        """UPDATE products p
+              SET stock = p.stock + %s * t.quantity, version = p.version + 1,
+                  updated_at = now()
+             FROM unnest(%s::uuid[], %s::integer[]) AS t(id, quantity)
+            WHERE p.id = t.id AND p.stock + %s * t.quantity >= 0
+        RETURNING p.id""", (sign, ids, [quantities[i] for i in ids], sign))
+    if len(changed) != len(ids):
+        raise Conflict("The stock changed while the order was placed; nothing was reserved.")
+    return tx.all(f"""SELECT {STOCK_PRODUCT_COLUMNS}
+                        FROM products p JOIN businesses b ON b.id = p.business_id
+                       WHERE p.id = ANY(%s::uuid[]) ORDER BY p.id""", (ids,))
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+def insert_order(tx, order, parts):
+    """The order, its parts and their lines as priced (domain.priced_parts)."""
+    tx.execute(
+        """INSERT INTO orders (id, buyer_account_id, payment_method, shipping, total_idr,
+                               created_at, updated_at)
+           VALUES (%(id)s, %(buyer_account_id)s, %(payment_method)s, %(shipping)s,
+                   %(total_idr)s, %(created_at)s, %(created_at)s)""",
+        order | {"shipping": psycopg2.extras.Json(order["shipping"])})
+    for part in parts:
+        tx.execute(
+            """INSERT INTO order_parts (id, order_id, business_id, vendor_account_id,
+                                        business_name, payment_method, total_idr,
+                                        payment_due_at, created_at, updated_at)
+               VALUES (%(id)s, %(order_id)s, %(business_id)s, %(vendor_account_id)s,
+                       %(business_name)s, %(payment_method)s, %(total_idr)s,
+                       %(payment_due_at)s, %(created_at)s, %(created_at)s)""", part)
+        for position, line in enumerate(part["lines"]):
+            tx.execute(
+                """INSERT INTO order_lines (part_id, product_id, name, quantity,
+                                            unit_price_idr, line_total_idr, position)
+                   VALUES (%(part_id)s, %(product_id)s, %(name)s, %(quantity)s,
+                           %(unit_price_idr)s, %(line_total_idr)s, %(position)s)""",
+                line | {"part_id": part["id"], "position": position})
+
+
+def order_by_id(tx, order_id, for_update=False):
+    """The order; ``for_update`` locks it, so that moves of its parts happen one at a time."""
+    lock = " FOR UPDATE" if for_update else ""
+    return tx.one(f"SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = %s{lock}", (order_id,))
+
+
+def parts_of_orders(tx, order_ids):
+    return tx.all(f"""SELECT {PART_COLUMNS} FROM {PARTS}
+                       WHERE pt.order_id = ANY(%s::uuid[])
+                       ORDER BY pt.created_at, pt.business_id""",
+                  ([str(order_id) for order_id in order_ids],))
+
+
+def lines_of_parts(tx, part_ids):
+    return tx.all("""SELECT l.part_id, l.product_id, l.name, l.quantity, l.unit_price_idr,
+                            l.line_total_idr, pt.business_id
+                       FROM order_lines l JOIN order_parts pt ON pt.id = l.part_id
+                      WHERE l.part_id = ANY(%s::uuid[])
+                      ORDER BY pt.created_at, pt.business_id, l.position""",
+                  ([str(part_id) for part_id in part_ids],))
+
+
+def history_of_parts(tx, part_ids):
+    return tx.all("""SELECT part_id, kind, from_status, to_status, actor, note, at
+                       FROM order_part_history WHERE part_id = ANY(%s::uuid[])
+                      ORDER BY id""", ([str(part_id) for part_id in part_ids],))
+
+
+def add_history(tx, part_id, kind, from_status, to_status, actor, actor_account_id, note=None):
+    tx.execute("""INSERT INTO order_part_history (part_id, kind, from_status, to_status, actor,
+                                                  actor_account_id, note)
+                  VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+               (part_id, kind, from_status, to_status, actor, actor_account_id, note))
+
+
+def set_part_status(tx, part_id, status):
+    tx.execute("UPDATE order_parts SET status = %s, updated_at = now() WHERE id = %s",
+               (status, part_id))
+
+
+def next_order_version(tx, order_id):
+    """The order moves to its next version (the aggregate version of its events)."""
+    return tx.one("""UPDATE orders SET version = version + 1, updated_at = now()
+                      WHERE id = %s RETURNING version""", (order_id,))["version"]
+
+
+def record_payment(tx, part, payment, recorded_by, paid_at):
+    tx.execute("""INSERT INTO order_payments (part_id, method, amount_idr, reference,
+                                              recorded_by, recorded_at)
+                  VALUES (%s, %s, %s, %s, %s, %s)""",
+               (part["id"], payment.method, payment.amount_idr, payment.reference,
+                recorded_by, paid_at))
+    tx.execute("UPDATE order_parts SET paid_at = %s, updated_at = now() WHERE id = %s",
+               (paid_at, part["id"]))
+
+
+def list_order_ids(tx, account_id, role, limit, cursor=None):
+    """A page of (order id, created_at) of the buyer's orders, or of the orders with a part
+    of the vendor's, newest first."""
+    params = {"account": account_id, "limit": limit + 1}
+    after = ""
+    if cursor:
+        params["after_at"], params["after_id"] = decode_cursor(cursor, timestamp, identifier)
+        after = "AND (created_at, {id}) < (%(after_at)s, %(after_id)s)"
+    if role == "buyer":
+        sql = f"""SELECT id, created_at FROM orders
+                   WHERE buyer_account_id = %(account)s {after.format(id="id")}
+                   ORDER BY created_at DESC, id DESC LIMIT %(limit)s"""
+    else:
+        # A vendor with two businesses in one order has two parts in it: one row per order.
+        sql = f"""SELECT DISTINCT order_id AS id, created_at FROM order_parts
+                   WHERE vendor_account_id = %(account)s {after.format(id="order_id")}
+                   ORDER BY created_at DESC, id DESC LIMIT %(limit)s"""
+    rows = tx.all(sql, params)
+    return page(rows, limit, key=lambda row: (row["created_at"].isoformat(), row["id"]))
+
+
+def orders_by_ids(tx, order_ids):
+    return tx.all(f"SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = ANY(%s::uuid[])",
+                  ([str(order_id) for order_id in order_ids],))
+
+
+def overdue_parts(tx, now, limit):
+    """(order id, part id) of placed prepaid parts unpaid past their deadline, soonest first."""
+    return tx.all("""SELECT order_id, id FROM order_parts
+                      WHERE status = 'placed' AND paid_at IS NULL
+                        AND payment_due_at IS NOT NULL AND payment_due_at <= %s
+                      ORDER BY payment_due_at LIMIT %s""", (now, limit))
+
+
+# --- vendors' QRIS --------------------------------------------------------------------------
+
+def save_vendor_qris(tx, business_id, qris, updated_by):
+    return tx.one(
+        """INSERT INTO vendor_qris (business_id, payload, merchant_name, merchant_city,
+                                    updated_by, updated_at)
+           VALUES (%s, %s, %s, %s, %s, now())
+           ON CONFLICT (business_id) DO UPDATE SET
+               payload = EXCLUDED.payload, merchant_name = EXCLUDED.merchant_name,
+               merchant_city = EXCLUDED.merchant_city, updated_by = EXCLUDED.updated_by,
+               updated_at = EXCLUDED.updated_at
+           RETURNING business_id, payload, merchant_name, merchant_city, updated_at""",
+        (business_id, qris.payload, qris.merchant_name, qris.merchant_city, updated_by))
+
+
+def vendor_qris(tx, business_id):
+    return tx.one("""SELECT business_id, payload, merchant_name, merchant_city, updated_at
+                       FROM vendor_qris WHERE business_id = %s""", (business_id,))
