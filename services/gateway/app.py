@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from backbone import config
 from services.gateway import (accounts, auth, businesses, docs, errors, expos, notifications,
                               observability, ops, orders, products, security_headers)
+from services.gateway import whatsapp as whatsapp_webhook
 from services.gateway.rpc import RpcPool
 from services.gateway.schemas import ErrorResponse
 from services.gateway.signing_key import checked_signing_key
@@ -64,6 +65,8 @@ def create_app():
     api.register_blueprint(products.blp)
     app.register_blueprint(ops.blp)
     app.register_blueprint(docs.blp)
+    # Outside the token authentication: its X-Hub-Signature-256 is its authentication.
+    app.register_blueprint(whatsapp_webhook.blp)
 
     # Behind N reverse proxies, the client's address (used to throttle log-ins) is the one
     # they report in X-Forwarded-For; trusting it without a proxy would let clients forge it.

@@ -170,7 +170,22 @@ def save_whatsapp_number(tx, account_id, phone):
 
 
 def forget_whatsapp_number(tx, account_id):
-    return tx.execute("DELETE FROM whatsapp_numbers WHERE account_id = %s", (account_id,)) > 0
+    """Removes the account's number and cancels what was still to be sent to it; None if it
+    had none."""
+    removed = tx.one("DELETE FROM whatsapp_numbers WHERE account_id = %s"
+                     " RETURNING phone, opted_in_at", (account_id,))
+    if removed is not None:
+        tx.execute("""UPDATE deliveries SET status = 'cancelled', claim_id = NULL,
+                             lease_until = NULL, last_error = 'the number was withdrawn',
+                             updated_at = now()
+                       WHERE channel = 'whatsapp' AND account_id = %s
+                         AND status IN ('pending', 'failed')""", (account_id,))
+    return removed
+
+
+def whatsapp_number_of(tx, account_id):
+    return tx.one("SELECT phone, opted_in_at FROM whatsapp_numbers WHERE account_id = %s",
+                  (account_id,))
 
 
 def whatsapp_number(tx, account_id):
@@ -194,6 +209,18 @@ def whatsapp_address(tx, account_id, notification_id):
              FROM whatsapp_numbers n
              JOIN whatsapp_messages m ON m.notification_id = %s
             WHERE n.account_id = %s""", (notification_id, account_id))
+
+
+def whatsapp_delivery(tx, provider_id):
+    """The WhatsApp delivery the Cloud API gave this message id (wamid), or None."""
+    return tx.one("SELECT id, status FROM deliveries WHERE channel = 'whatsapp'"
+                  " AND provider_id = %s", (provider_id,))
+
+
+def fail_sent_delivery(tx, delivery_id, error):
+    """A message the API took and later could not deliver: dead-lettered, for the admin."""
+    tx.execute("""UPDATE deliveries SET status = 'failed', last_error = %s, updated_at = now()
+                   WHERE id = %s AND status = 'sent'""", (error, delivery_id))
 
 
 WHATSAPP_STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}

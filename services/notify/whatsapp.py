@@ -201,6 +201,24 @@ def parameter_count(body):
     return len(set(re.findall(r"\{\{(\d+)\}\}", body)))
 
 
+# --- statuses the Cloud API reports back -----------------------------------------------------
+
+# What a message's status webhook may say that we keep; others (e.g. "deleted") are ignored.
+TRACKED_STATUSES = ("sent", "delivered", "read", "failed")
+
+
+def status_error(errors):
+    """One line for the admin from a failed status's ``errors``: ``131026 Message
+    undeliverable (Receiver is incapable)``."""
+    lines = []
+    for error in errors or [{}]:
+        details = (error.get("error_data") or {}).get("details")
+        title = error.get("title") or error.get("message") or "failed"
+        lines.append(" ".join(str(part) for part in (error.get("code"), title) if part)
+                     + (f" ({details})" if details else ""))
+    return "WhatsApp: " + "; ".join(lines)
+
+
 # --- the Cloud API --------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -145,3 +145,10 @@ def test_the_channel_is_off_until_token_and_phone_number_id_are_set(monkeypatch)
     assert whatsapp.from_config() is None
     monkeypatch.setenv("LARIS_WHATSAPP_TOKEN", "token")
     assert whatsapp.from_config().phone_number_id == "106540352242922"
+
+
+def test_a_failed_status_is_told_to_the_admin_in_one_line():
+    assert whatsapp.status_error([{"code": 131026, "title": "Message undeliverable",
+                                   "error_data": {"details": "Receiver is incapable"}}]) == \
+        "WhatsApp: 131026 Message undeliverable (Receiver is incapable)"
+    assert whatsapp.status_error([]) == "WhatsApp: failed"
