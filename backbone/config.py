@@ -72,9 +72,32 @@ DEFAULTS = {
     "LARIS_REMINDER_OFFER_HOURS": "12",
     "LARIS_REMINDER_ORDER_HOURS": "24",
     "LARIS_REMINDER_SWEEP_SECONDS": "60",
+    # Notify's outbound deliveries (e-mail, webhooks): tries in all, then dead-lettered; the
+    # pause after try n is base * 2^(n-1) capped at cap, half of it random (jitter).
+    "LARIS_DELIVERY_ATTEMPTS": "8",
+    "LARIS_DELIVERY_BASE_SECONDS": "30",
+    "LARIS_DELIVERY_CAP_SECONDS": "3600",
+    # One send's time limit, and a claim's lease (longer than any send): a worker killed
+    # mid-send leaves a claim that another takes once its lease is over.
+    "LARIS_DELIVERY_TIMEOUT_SECONDS": "10",
+    "LARIS_DELIVERY_LEASE_SECONDS": "120",
+    "LARIS_DELIVERY_CONCURRENCY": "20",
+    "LARIS_DELIVERY_POLL_SECONDS": "1.0",
+    # E-mail goes out only when LARIS_SMTP_HOST is set.
+    "LARIS_SMTP_HOST": "",
+    "LARIS_SMTP_PORT": "587",
+    "LARIS_SMTP_USER": "",
+    "LARIS_SMTP_PASSWORD": "",
+    "LARIS_SMTP_STARTTLS": "off",
+    "LARIS_SMTP_FROM": "Ngalam Laris <noreply@laris.local>",
     # A forgotten setting fails closed: production refuses weak keys at start-up.
     "LARIS_ENV": "production",
     "LARIS_METRICS_ALLOW": "127.0.0.1/32,::1/128",
+    # The gateway's cache of public catalogue answers (services/gateway/catalogue_cache.py):
+    # on or off, the oldest answer it may serve, and its memory per gateway worker.
+    "LARIS_CATALOGUE_CACHE": "on",
+    "LARIS_CATALOGUE_CACHE_SECONDS": "30",
+    "LARIS_CATALOGUE_CACHE_MB": "64",
 }
 
 

@@ -4,12 +4,24 @@ Request and response schemas of notify's RPC methods (the gateway documents its 
 with them) and the error codes it answers with. Nothing here touches the domain or the
 database: notify validates against these schemas (it is the authority).
 """
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from backbone.fields import Text
 from backbone.pagination import PageQuery
 
 REF_TYPES = ("business", "application", "order")
-ERROR_CODES = ("validation_error", "not_found", "unauthorized", "service_busy")
+ERROR_CODES = ("validation_error", "not_found", "unauthorized", "forbidden", "conflict",
+               "service_busy")
+# The kinds of notification (the events that cause them); a unit test holds this to the
+# domain's rules.
+NOTIFICATION_KINDS = (
+    "business.verified", "business.rejected", "business.certification_confirmed",
+    "business.certification_refused", "expo.booth_allocated", "expo.application_waitlisted",
+    "expo.booth_offered", "expo.booth_released", "order.placed", "order.status_changed")
+# Where a notification may go besides the inbox, which is always on.
+DELIVERY_CHANNELS = ("email", "webhook", "whatsapp")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class NotificationListQuery(PageQuery):
@@ -43,5 +55,126 @@ class NotificationPage(Schema):
                                                            "notifications, whatever the filter"})
 
 
+# --- preferences ----------------------------------------------------------------------------
+
+def _kind(**kwargs):
+    return Text(60, validate=validate.OneOf(NOTIFICATION_KINDS), **kwargs)
+
+
+class QuietHours(Schema):
+    start = Text(5, required=True, validate=validate.Regexp(CLOCK_TIME), metadata={
+        "description": "HH:MM in WIB, e.g. 21:00", "example": "21:00"})
+    end = Text(5, required=True, validate=validate.Regexp(CLOCK_TIME), metadata={
+        "description": "HH:MM in WIB, e.g. 07:00 (may be earlier than start: across "
+                       "midnight)", "example": "07:00"})
+
+
+class Preferences(Schema):
+    channels = fields.Dict(
+        keys=_kind(), values=fields.List(
+            Text(20, validate=validate.OneOf(DELIVERY_CHANNELS)),
+            validate=validate.Length(max=len(DELIVERY_CHANNELS))),
+        load_default=dict, metadata={
+            "description": "Per kind of notification, the channels wanted besides the inbox "
+                           "(always on); a kind not named gets every channel, [] none.",
+            "example": {"order.placed": ["email", "webhook"], "business.verified": []}})
+    quiet_hours = fields.Nested(QuietHours, allow_none=True, load_default=None, metadata={
+        "description": "WhatsApp waits until they end; the inbox and e-mail go at once. "
+                       "null: none."})
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+class WebhookCreate(Schema):
+    url = Text(2000, required=True, metadata={
+        "description": "https:// (plain http only to this machine, in development)",
+        "example": "https://toko.example.id/laris/webhook"})
+    events = fields.List(_kind(), required=True,
+                         validate=validate.Length(min=1, max=len(NOTIFICATION_KINDS)))
+
+
+class Webhook(Schema):
+    id = fields.String()
+    url = fields.String()
+    events = fields.List(fields.String())
+    created_at = fields.AwareDateTime()
+
+
+class WebhookCreated(Webhook):
+    secret = fields.String(metadata={
+        "description": "whsec_ + base64 of the HMAC-SHA256 key that signs each request "
+                       "(docs/notifications.md): shown this once only"})
+
+
+class WebhookListQuery(PageQuery):
+    """The caller's webhooks, newest first."""
+
+
+class WebhookPage(Schema):
+    items = fields.List(fields.Nested(Webhook))
+    next_cursor = fields.String(allow_none=True)
+
+
+# --- deliveries (admin) ---------------------------------------------------------------------
+
+class DeliveryListQuery(PageQuery):
+    status = Text(20, load_default=None, validate=validate.OneOf(DELIVERY_STATUSES))
+
+
+class Delivery(Schema):
+    id = fields.String()
+    notification_id = fields.String()
+    account_id = fields.String()
+    kind = fields.String()
+    channel = fields.String(metadata={"enum": list(DELIVERY_CHANNELS)})
+    destination = fields.String(metadata={"description": "The webhook's id; empty for a "
+                                                         "channel with one address"})
+    status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
+    attempts = fields.Integer()
+    next_attempt_at = fields.AwareDateTime()
+    last_error = fields.String(allow_none=True, metadata={
+        "description": "Why the last try failed (for a failed one: why it was given up)"})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+
+
+class DeliveryPage(Schema):
+    items = fields.List(fields.Nested(Delivery))
+    next_cursor = fields.String(allow_none=True)
+
+
+# --- whatsapp -------------------------------------------------------------------------------
+
+class WhatsAppOptIn(Schema):
+    phone = Text(32, required=True, metadata={
+        "description": "An Indonesian mobile number in any usual spelling; kept in E.164",
+        "example": "0812-3456-7890"})
+
+
+class WhatsAppNumber(Schema):
+    phone = fields.String(metadata={"description": "E.164 without the plus, as the WhatsApp "
+                                                   "Cloud API addresses it",
+                                    "example": "6281234567890"})
+    opted_in_at = fields.AwareDateTime()
+
+
+class WhatsAppStatus(Schema):
+    """One status the Cloud API reported, as the gateway's webhook forwards it (docs/whatsapp.md);
+    a status we do not track (anything but sent, delivered, read, failed) is ignored."""
+    id = Text(200, required=True, metadata={"description": "The message's wamid"})
+    status = Text(20, required=True)
+    timestamp = Text(20, required=True, validate=validate.Regexp(r"^[0-9]{1,20}$"),
+                     metadata={"description": "Unix seconds"})
+    errors = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=10))
+
+
+class WhatsAppStatusReport(Schema):
+    statuses = fields.List(fields.Nested(WhatsAppStatus), required=True,
+                           validate=validate.Length(max=1000))
+
+
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
-REQUEST_SCHEMAS = (NotificationListQuery,)
+REQUEST_SCHEMAS = (NotificationListQuery, Preferences, WebhookCreate, WebhookListQuery,
+                   DeliveryListQuery)
+REQUEST_SCHEMAS += (WhatsAppOptIn, WhatsAppStatusReport)

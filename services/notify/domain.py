@@ -6,7 +6,13 @@ recipient's language (Indonesian by default, English). A parameter may differ pe
 it is then a dict ``{"id": ..., "en": ...}`` resolved when the message is rendered.
 The templates and their names are listed in docs/notifications.md.
 """
+import base64
 import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import urllib.parse
 
 from backbone.clock import WIB
 
@@ -297,3 +303,89 @@ def _in_locale(value, locale):
     if isinstance(value, dict):
         return value[locale]
     return value
+
+
+# --- deliveries beyond the inbox ------------------------------------------------------------
+
+CHANNEL_EMAIL = "email"
+CHANNEL_WEBHOOK = "webhook"
+CHANNEL_WHATSAPP = "whatsapp"
+# The channels a person may choose per kind of notification; the inbox is always on.
+DELIVERY_CHANNELS = (CHANNEL_EMAIL, CHANNEL_WEBHOOK, CHANNEL_WHATSAPP)
+NOTIFIED_KINDS = tuple(DRAFTERS)
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def wants(channels_by_kind, kind, channel):
+    """Whether the recipient's preferences let ``kind`` go out on ``channel``: a kind they
+    never chose for gets every channel."""
+    chosen = (channels_by_kind or {}).get(kind)
+    return chosen is None or channel in chosen
+
+
+def retry_delay(attempt, base_seconds, cap_seconds, chance):
+    """Seconds before the try after failed try number ``attempt`` (1, 2, ...): doubling from
+    ``base_seconds`` up to ``cap_seconds``, "equal jitter" (half fixed, half random by
+    ``chance`` in [0, 1)) so that sends failing together do not all come back together."""
+    ceiling = min(cap_seconds, base_seconds * 2 ** (attempt - 1))
+    return ceiling / 2 + ceiling / 2 * chance
+
+
+def quiet_until(moment, quiet_start, quiet_end):
+    """When the recipient's quiet hours (``datetime.time`` in WIB, e.g. 21:00 to 07:00 across
+    midnight) around ``moment`` end; None when ``moment`` is not in them or there are none.
+    The end is excluded: at 07:00 sharp the morning has come."""
+    if quiet_start is None or quiet_end is None or quiet_start == quiet_end:
+        return None
+    local = moment.astimezone(WIB)
+    now_local = local.time().replace(tzinfo=None)
+    across_midnight = quiet_start > quiet_end
+    if across_midnight:
+        quiet = now_local >= quiet_start or now_local < quiet_end
+    else:
+        quiet = quiet_start <= now_local < quiet_end
+    if not quiet:
+        return None
+    day = local.date()
+    if across_midnight and now_local >= quiet_start:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, quiet_end, tzinfo=WIB)
+
+
+def webhook_url_problem(url, development):
+    """Why ``url`` may not receive webhooks, or None: https to a host on the internet; plain
+    http only to this machine (loopback), and only in development. Private and link-local
+    addresses are refused too, so a webhook cannot be aimed at the city's own network."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        return "Must be an absolute https:// URL."
+    if parts.username or parts.password:
+        return "Must not carry a user name or password."
+    loopback = host == "localhost" or _is_ip(host, "is_loopback")
+    if parts.scheme == "http":
+        if development and loopback:
+            return None
+        return ("Must use https (plain http only to this machine, in development)."
+                if development else "Must use https.")
+    if not development and (loopback or _is_ip(host, "is_private") or _is_ip(host, "is_link_local")
+                            or _is_ip(host, "is_unspecified")):
+        return "Must not point at a private or local address."
+    return None
+
+
+def _is_ip(host, attribute):
+    try:
+        return getattr(ipaddress.ip_address(host), attribute)
+    except ValueError:
+        return False
+
+
+def standard_webhook_signature(secret, message_id, timestamp, body):
+    """``v1,<base64 HMAC-SHA256>`` of ``"{id}.{timestamp}.{body}"`` under the key that
+    ``secret`` (``whsec_`` + base64) carries, as Standard Webhooks sign."""
+    key = base64.b64decode(secret.removeprefix(WEBHOOK_SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+

@@ -52,7 +52,8 @@ def business_names(tx, business_ids):
 
 def insert_notification(tx, notification):
     """Writes it unless this event already gave this recipient one on this channel (the
-    table's unique key decides, whatever the concurrency); returns whether it was new."""
+    table's unique key decides, whatever the concurrency); returns its id if it was new, else
+    None."""
     row = tx.one(
         """INSERT INTO notifications (id, account_id, kind, subject, body, ref, event_id,
                                       channel)
@@ -61,7 +62,7 @@ def insert_notification(tx, notification):
            ON CONFLICT ON CONSTRAINT one_per_event_recipient_channel DO NOTHING
            RETURNING id""",
         notification | {"id": uuid.uuid4(), "ref": psycopg2.extras.Json(notification["ref"])})
-    return row is not None
+    return row and row["id"]
 
 
 def list_notifications(tx, account_id, unread, limit, cursor=None):
@@ -93,6 +94,199 @@ def mark_read(tx, account_id, notification_id, now):
         f"""UPDATE notifications SET read_at = COALESCE(read_at, %s)
              WHERE id = %s AND account_id = %s
          RETURNING {NOTIFICATION_COLUMNS}""", (now, notification_id, account_id))
+
+
+# --- preferences ----------------------------------------------------------------------------
+
+def preferences_of(tx, account_id):
+    """The account's choices; everything on and no quiet hours until it chose."""
+    row = tx.one("SELECT channels, quiet_start, quiet_end FROM preferences"
+                 " WHERE account_id = %s", (account_id,))
+    return row or {"channels": {}, "quiet_start": None, "quiet_end": None}
+
+
+def save_preferences(tx, account_id, channels, quiet_start, quiet_end):
+    return tx.one(
+        """INSERT INTO preferences (account_id, channels, quiet_start, quiet_end)
+           VALUES (%s, %s, %s, %s)
+           ON CONFLICT (account_id) DO UPDATE
+              SET channels = EXCLUDED.channels, quiet_start = EXCLUDED.quiet_start,
+                  quiet_end = EXCLUDED.quiet_end, updated_at = now()
+        RETURNING channels, quiet_start, quiet_end""",
+        (account_id, psycopg2.extras.Json(channels), quiet_start, quiet_end))
+
+
+# --- addresses, resolved when a delivery is sent ----------------------------------------------
+
+def email_address(tx, account_id):
+    return tx.one("SELECT email, name FROM accounts WHERE id = %s", (account_id,))
+
+
+def webhook_address(tx, account_id, webhook_id):
+    return tx.one("SELECT url, secret FROM webhooks WHERE id = %s AND account_id = %s",
+                  (webhook_id, account_id))
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+WEBHOOK_COLUMNS = "id, url, events, created_at"
+
+
+def insert_webhook(tx, account_id, url, events, secret):
+    return tx.one(
+        f"""INSERT INTO webhooks (id, account_id, url, events, secret)
+            VALUES (%s, %s, %s, %s, %s) RETURNING {WEBHOOK_COLUMNS}""",
+        (uuid.uuid4(), account_id, url, list(events), secret))
+
+
+def webhooks_of(tx, account_id, limit, cursor=None):
+    params = {"account_id": account_id, "limit": limit + 1, "after_created": None,
+              "after_id": None}
+    if cursor:
+        params["after_created"], params["after_id"] = decode_cursor(cursor, timestamp,
+                                                                    identifier)
+    rows = tx.all(
+        f"""SELECT {WEBHOOK_COLUMNS} FROM webhooks
+             WHERE account_id = %(account_id)s
+               AND (%(after_id)s::uuid IS NULL
+                    OR (created_at, id) < (%(after_created)s::timestamptz, %(after_id)s::uuid))
+             ORDER BY created_at DESC, id DESC LIMIT %(limit)s""", params)
+    return page(rows, limit, lambda row: (row["created_at"].isoformat(), row["id"]))
+
+
+def webhook_of(tx, account_id, webhook_id):
+    return tx.one(f"SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = %s AND account_id = %s",
+                  (webhook_id, account_id))
+
+
+def delete_webhook(tx, account_id, webhook_id):
+    """Removes it and cancels what was still to be sent to it; None if the account has no
+    such webhook."""
+    removed = tx.one(f"DELETE FROM webhooks WHERE id = %s AND account_id = %s"
+                     f" RETURNING {WEBHOOK_COLUMNS}", (webhook_id, account_id))
+    if removed is not None:
+        tx.execute("""UPDATE deliveries SET status = 'cancelled', claim_id = NULL,
+                             lease_until = NULL, last_error = 'the webhook was deleted',
+                             updated_at = now()
+                       WHERE channel = 'webhook' AND destination = %s
+                         AND status IN ('pending', 'sending', 'failed')""",
+                   (str(webhook_id),))
+    return removed
+
+
+def webhooks_for(tx, account_id, kind):
+    """Ids of the account's webhooks subscribed to ``kind``, oldest first."""
+    rows = tx.all("SELECT id FROM webhooks WHERE account_id = %s AND %s = ANY(events)"
+                  " ORDER BY created_at, id", (account_id, kind))
+    return [str(row["id"]) for row in rows]
+
+
+# --- deliveries -----------------------------------------------------------------------------
+
+DELIVERY_COLUMNS = """d.id, d.notification_id, d.account_id, d.channel, d.destination,
+    d.status, d.attempts, d.next_attempt_at, d.last_error, d.provider_id, d.created_at,
+    d.updated_at, d.sent_at, n.kind"""
+
+
+def insert_delivery(tx, notification_id, account_id, channel, destination):
+    """One delivery per (notification, channel, destination), by the table's unique key."""
+    tx.execute(
+        """INSERT INTO deliveries (id, notification_id, account_id, channel, destination)
+           VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT ON CONSTRAINT one_per_notification_channel_destination DO NOTHING""",
+        (uuid.uuid4(), notification_id, account_id, channel, destination))
+
+
+def claim_due(tx, limit, claim_id, lease_seconds):
+    """Due deliveries (pending, or sending under a lease that ran out: its worker died),
+    marked as ours until the lease ends, with their notification and the recipient's quiet
+    hours and locale. ``SKIP LOCKED``: rows another worker is claiming right now are left to
+    it, so two workers never take one delivery."""
+    return tx.all(
+        """WITH due AS (
+               SELECT id FROM deliveries
+                WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+                  AND (status = 'pending' OR lease_until < now())
+                ORDER BY next_attempt_at
+                LIMIT %(limit)s
+                  FOR UPDATE SKIP LOCKED)
+           UPDATE deliveries AS d
+              SET status = 'sending', claim_id = %(claim_id)s, attempts = d.attempts + 1,
+                  lease_until = now() + make_interval(secs => %(lease)s), updated_at = now()
+             FROM due, notifications AS n
+             LEFT JOIN preferences AS p ON p.account_id = n.account_id
+             LEFT JOIN accounts AS a ON a.id = n.account_id
+            WHERE d.id = due.id AND n.id = d.notification_id
+        RETURNING d.id, d.channel, d.destination, d.account_id, d.attempts,
+                  n.id AS notification_id, n.kind, n.subject, n.body, n.ref, n.created_at,
+                  p.quiet_start, p.quiet_end, a.locale""",
+        {"limit": limit, "claim_id": claim_id, "lease": lease_seconds})
+
+
+def postpone(tx, delivery_id, claim_id, until):
+    """Back to the queue until ``until`` without spending a try (quiet hours)."""
+    return tx.execute(
+        """UPDATE deliveries SET status = 'pending', attempts = attempts - 1,
+                  next_attempt_at = %s, claim_id = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = %s AND claim_id = %s""", (until, delivery_id, claim_id))
+
+
+def mark_sent(tx, delivery_id, claim_id, provider_id):
+    """False when the claim was lost meanwhile (its lease ran out and another took it)."""
+    return tx.execute(
+        """UPDATE deliveries SET status = 'sent', sent_at = now(), provider_id = %s,
+                  last_error = NULL, claim_id = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = %s AND claim_id = %s""", (provider_id, delivery_id, claim_id)) == 1
+
+
+def mark_retry(tx, delivery_id, claim_id, delay_seconds, error):
+    return tx.execute(
+        """UPDATE deliveries SET status = 'pending', last_error = %s,
+                  next_attempt_at = now() + make_interval(secs => %s),
+                  claim_id = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = %s AND claim_id = %s""",
+        (error, delay_seconds, delivery_id, claim_id)) == 1
+
+
+def mark_failed(tx, delivery_id, claim_id, error):
+    """Dead-lettered: no more tries until an admin retries it."""
+    return tx.execute(
+        """UPDATE deliveries SET status = 'failed', last_error = %s, claim_id = NULL,
+                  lease_until = NULL, updated_at = now()
+            WHERE id = %s AND claim_id = %s""", (error, delivery_id, claim_id)) == 1
+
+
+def list_deliveries(tx, status, limit, cursor=None):
+    """Newest first, of one status or all (``status`` None)."""
+    params = {"status": status, "limit": limit + 1, "after_created": None, "after_id": None}
+    if cursor:
+        params["after_created"], params["after_id"] = decode_cursor(cursor, timestamp,
+                                                                    identifier)
+    rows = tx.all(
+        f"""SELECT {DELIVERY_COLUMNS} FROM deliveries AS d
+              JOIN notifications AS n ON n.id = d.notification_id
+             WHERE (%(status)s::text IS NULL OR d.status = %(status)s)
+               AND (%(after_id)s::uuid IS NULL
+                    OR (d.created_at, d.id)
+                       < (%(after_created)s::timestamptz, %(after_id)s::uuid))
+             ORDER BY d.created_at DESC, d.id DESC LIMIT %(limit)s""", params)
+    return page(rows, limit, lambda row: (row["created_at"].isoformat(), row["id"]))
+
+
+def delivery_by_id(tx, delivery_id, for_update=False):
+    return tx.one(
+        f"""SELECT {DELIVERY_COLUMNS} FROM deliveries AS d
+              JOIN notifications AS n ON n.id = d.notification_id
+             WHERE d.id = %s {'FOR UPDATE OF d' if for_update else ''}""", (delivery_id,))
+
+
+def requeue(tx, delivery_id):
+    """A dead-lettered delivery back in the queue, due now, with all its tries again (its
+    last error stays until a try replaces it)."""
+    tx.execute("""UPDATE deliveries SET status = 'pending', attempts = 0,
+                         next_attempt_at = now(), updated_at = now()
+                   WHERE id = %s""", (delivery_id,))
+    return delivery_by_id(tx, delivery_id)
 
 
 # --- reminders ------------------------------------------------------------------------------
