@@ -16,6 +16,7 @@ import requests
 
 from backbone import config
 from services.gateway.rpc import RpcPool
+from tests.support.fake_whatsapp import FakeWhatsApp
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TEST_ADMIN = ("admin@test.laris.local", "test-admin-password")
@@ -79,6 +80,8 @@ class System:
         self.infra = infra
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        # notify's WhatsApp channel talks to this in-process fake of the Cloud API.
+        self.whatsapp = FakeWhatsApp().start()
         self.admin = TEST_ADMIN
         self.env = os.environ | infra.env() | {
             "PYTHONPATH": str(ROOT),
@@ -98,12 +101,15 @@ class System:
             # Allocation runs answer within the gateway's RPC timeout; holds expire promptly.
             "LARIS_ALLOCATION_TIME_LIMIT_SECONDS": "2",
             "LARIS_HOLD_SWEEP_SECONDS": "1",
+            "LARIS_REMINDER_SWEEP_SECONDS": "1",
+            # A failed delivery is tried again within a second, so retries are seen in tests.
+            "LARIS_DELIVERY_BASE_SECONDS": "0.2",
             "LARIS_LOG_LEVEL": "INFO",
             # Tests read the processes' logs as JSON, whatever the developer's shell says.
             "LARIS_LOG_FORMAT": "json",
             # As behind one reverse proxy: a test picks its client address in X-Forwarded-For.
             "LARIS_TRUSTED_PROXIES": "1",
-        }
+        } | self.whatsapp.env()
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         commands = procfile() | (extra_processes or {})
         unlisted = [service for service in config.SERVICES if service not in commands]
@@ -125,6 +131,7 @@ class System:
     def stop(self):
         for process in self.processes.values():
             process.stop()
+        self.whatsapp.stop()
 
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
