@@ -68,7 +68,8 @@ def generate(tx):
            INSERT INTO products (id, business_id, name, description, category, price_idr,
                                  stock, unit, featured, hidden, hidden_reason, created_at)
            SELECT gen_random_uuid(), b.id,
-                  (%(names)s::text[])[1 + (random() * 1000)::int %% cardinality(%(names)s)] || ' ' ||
+                  (%(names)s::text[])[1 + (random() * 1000)::int %% cardinality(%(names)s)]
+                  || ' ' ||
                   (%(places)s::text[])[1 + (random() * 1000)::int %% cardinality(%(places)s)],
                   (SELECT string_agg((%(words)s::text[])[1 + (random() * 1000 + g * 0)::int
                                                %% cardinality(%(words)s)], ' ')

@@ -11,8 +11,6 @@ BOOTH_ALLOCATED = "expo.booth_allocated"
 APPLICATION_WAITLISTED = "expo.application_waitlisted"
 BOOTH_OFFERED = "expo.booth_offered"
 BOOTH_RELEASED = "expo.booth_released"
-# The inbox's name for a snapshot replayed by rebuild_read_model (not a broker event).
-BUSINESS_REPLAYED = "business.replayed"
 
 
 def application_aggregate(application):

@@ -11,8 +11,6 @@ business.* fact of the registry, into the read model of businesses (apply if new
 PRODUCT_LISTED = "product.listed"
 PRODUCT_CHANGED = "product.changed"
 PRODUCT_HIDDEN = "product.hidden"
-# The inbox's name for a snapshot replayed by rebuild_read_model (not a broker event).
-BUSINESS_REPLAYED = "business.replayed"
 
 SNAPSHOT_FIELDS = ("name", "description", "category", "price_idr", "stock", "unit",
                    "featured", "hidden")

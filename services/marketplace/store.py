@@ -34,12 +34,6 @@ def business_by_id(tx, business_id):
     return tx.one(f"SELECT {BUSINESS_COLUMNS} FROM businesses WHERE id = %s", (business_id,))
 
 
-def forget_businesses(tx, handler):
-    """Empties the read model and the versions its handler applied, for a rebuild."""
-    tx.execute("DELETE FROM businesses")
-    tx.execute("DELETE FROM aggregate_versions WHERE handler = %s", (handler,))
-
-
 # --- products ---
 
 PRODUCT_COLUMNS = ("p.id, p.business_id, p.name, p.description, p.category, p.price_idr, "

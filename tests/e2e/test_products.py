@@ -1,5 +1,7 @@
 """The catalogue through the gateway: listing, changing, reading, curating products, and a
 business's verification deciding whether its products show."""
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -224,3 +226,18 @@ def test_featured_products_for_the_home_page(api, vendor, organizer, business):
     api.call("PUT", f"/products/{star['id']}/featured", token=organizer["token"],
              json={"featured": False})
     assert _listed_ids(api, business_id=business["id"], featured="true") == []
+
+
+def test_the_read_model_is_rebuilt_from_the_registrys_facts(api, vendor, business, infra,
+                                                            system):
+    product = list_product(api, vendor, business)
+    url = infra.database_url("marketplace")
+    query = "SELECT id, status, version, export_ready_badge FROM businesses WHERE id = %s"
+    before = rows(url, query, (business["id"],))
+    result = subprocess.run([sys.executable, "-m", "services.marketplace.rebuild_read_model"],
+                            env=system.env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"rebuilt": "marketplace.businesses"' in result.stdout.strip().splitlines()[-1]
+    assert rows(url, query, (business["id"],)) == before
+    assert _listed_ids(api, business_id=business["id"]) == [product["id"]]
