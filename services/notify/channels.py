@@ -17,7 +17,7 @@ A channel answers three questions, and the delivery worker (``worker.py``) does 
   Anything else it raises counts as a retryable failure.
 
 ``quiet_at_night = True`` makes the worker hold a delivery during the recipient's quiet hours.
-A new channel (WhatsApp) is a subclass here plus a line in ``available()``.
+A channel is a subclass here plus a line in ``available()`` (WhatsApp is the last one added).
 """
 import base64
 import dataclasses
@@ -141,8 +141,9 @@ class EmailChannel(Channel):
                                                 delivery.address["email"]))
         message["Subject"] = delivery.notification["subject"]
         message["Message-ID"] = f"<{delivery.id}@notify.laris>"
-        message["Content-Language"] = delivery.locale
         message.set_content(delivery.notification["body"])
+        # After set_content, which replaces every Content-* header.
+        message["Content-Language"] = delivery.locale
         return message
 
 
@@ -238,7 +239,8 @@ class WhatsAppChannel(Channel):
 
 def available():
     """The channels this process delivers on, by name: e-mail only when an SMTP server is
-    configured (LARIS_SMTP_HOST)."""
+    configured (LARIS_SMTP_HOST), WhatsApp only when the Cloud API's token and phone-number id
+    are (LARIS_WHATSAPP_*)."""
     found = {domain.CHANNEL_WEBHOOK: WebhookChannel(
         config.env_float("LARIS_DELIVERY_TIMEOUT_SECONDS"))}
     if config.env("LARIS_SMTP_HOST"):

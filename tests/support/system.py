@@ -17,6 +17,7 @@ import requests
 from backbone import config
 from services.gateway.rpc import RpcPool
 from tests.support.fake_whatsapp import FakeWhatsApp
+from tests.support.mail import MailCatcher
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TEST_ADMIN = ("admin@test.laris.local", "test-admin-password")
@@ -82,6 +83,8 @@ class System:
         self.base_url = f"http://127.0.0.1:{self.port}"
         # notify's WhatsApp channel talks to this in-process fake of the Cloud API.
         self.whatsapp = FakeWhatsApp().start()
+        # notify's e-mail channel sends to this real SMTP server in the test process.
+        self.mail = MailCatcher().start()
         self.admin = TEST_ADMIN
         self.env = os.environ | infra.env() | {
             "PYTHONPATH": str(ROOT),
@@ -104,12 +107,19 @@ class System:
             "LARIS_REMINDER_SWEEP_SECONDS": "1",
             # A failed delivery is tried again within a second, so retries are seen in tests.
             "LARIS_DELIVERY_BASE_SECONDS": "0.2",
+            # ... three tries in all, a webhook or e-mail given up after a second; a dead
+            # worker's claim is taken again after its lease, longer than any channel's timeout.
+            "LARIS_DELIVERY_CAP_SECONDS": "1",
+            "LARIS_DELIVERY_ATTEMPTS": "3",
+            "LARIS_DELIVERY_TIMEOUT_SECONDS": "1",
+            "LARIS_DELIVERY_LEASE_SECONDS": "15",
+            "LARIS_DELIVERY_POLL_SECONDS": "0.2",
             "LARIS_LOG_LEVEL": "INFO",
             # Tests read the processes' logs as JSON, whatever the developer's shell says.
             "LARIS_LOG_FORMAT": "json",
             # As behind one reverse proxy: a test picks its client address in X-Forwarded-For.
             "LARIS_TRUSTED_PROXIES": "1",
-        } | self.whatsapp.env()
+        } | self.whatsapp.env() | self.mail.env()
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         commands = procfile() | (extra_processes or {})
         unlisted = [service for service in config.SERVICES if service not in commands]
@@ -132,6 +142,7 @@ class System:
         for process in self.processes.values():
             process.stop()
         self.whatsapp.stop()
+        self.mail.stop()
 
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
