@@ -5,8 +5,9 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backbone import config
-from services.gateway import (accounts, auth, businesses, docs, errors, expos, notifications,
-                              observability, ops, orders, products, security_headers)
+from services.gateway import (accounts, auth, businesses, catalogue_cache, docs, errors, expos,
+                              notifications, observability, ops, orders, products,
+                              security_headers)
 from services.gateway import whatsapp as whatsapp_webhook
 from services.gateway.rpc import RpcPool
 from services.gateway.schemas import ErrorResponse
@@ -51,6 +52,8 @@ def create_app():
         app.config["AMQP_URI"], size=config.env_int("LARIS_RPC_POOL_SIZE"),
         timeout=config.env_float("LARIS_RPC_TIMEOUT"))
     app.extensions["health_rpc"] = RpcPool(app.config["AMQP_URI"], size=2, timeout=3.0)
+    # Public catalogue answers; its listener starts with the first catalogue request.
+    app.extensions["catalogue_cache"] = catalogue_cache.from_config()
 
     api = LarisApi(app, spec_kwargs={"info": {"description": (
         "Ngalam Laris: Malang's cooperatives and UMKM, the Malang City Expo and the "

@@ -16,7 +16,7 @@ import re
 
 from flask import Response, g, request
 
-from services.gateway import auth
+from services.gateway import auth, catalogue_cache
 from services.gateway.http import json_body, reply
 from services.gateway.rpc import call
 
@@ -31,7 +31,7 @@ _PATH_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response=None,
           status=200, description=None, idempotent=False, headers=None, caller=True,
-          client=False, etag=False, shape=None, mimetype=None):
+          client=False, etag=False, shape=None, mimetype=None, cache=None):
     """Register ``method rule`` on ``blp``, forwarding to ``rpc`` ("service.method").
 
     ``roles``: None for a public route, () for any token, or the roles allowed.
@@ -40,12 +40,16 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
     ``shape``: turns the RPC's result into the HTTP body (e.g. a token from an account, or
     the bytes of a PNG the RPC sent as base64).
     ``mimetype``: the RPC answers a document of this type (e.g. an SVG), sent as it is.
+    ``cache``: a public catalogue GET answered from the gateway's catalogue cache:
+    "product" (the page of the product named by the one path parameter) or "search" (a list
+    of products). See catalogue_cache.py for what it keeps and for how long.
     """
     service, method_name = rpc.split(".")
     path_names = _PATH_PARAMETER.findall(rule)
     forwarded_headers = dict(headers or {})
+    _check_cacheable(cache, method, rule, roles, path_names)
 
-    def view(**path_args):
+    def forward(**path_args):
         args = [g.caller] if caller else []
         args += [path_args[name] for name in path_names]
         if body is not None:
@@ -67,6 +71,12 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
             answer.set_etag(str(result["version"]))
         return answer
 
+    def view(**path_args):
+        if cache is None:
+            return forward(**path_args)
+        return catalogue_cache.serve(cache, path_args, caller,
+                                     lambda: forward(**path_args))
+
     view.__name__ = method_name
     view.__doc__ = description
     if roles is not None:
@@ -75,6 +85,18 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
                                    idempotent, forwarded_headers, mimetype):
         view = decorate(view)
     blp.route(rule, methods=[method], endpoint=method_name)(view)
+
+
+def _check_cacheable(cache, method, rule, roles, path_names):
+    """Only a public GET whose answer the path and query decide may be kept."""
+    if cache is None:
+        return
+    if cache not in ("product", "search"):
+        raise ValueError(f"{rule}: cache is 'product' or 'search', not {cache!r}")
+    if method != "GET" or roles is not None:
+        raise ValueError(f"{method} {rule}: only a public GET may be cached")
+    if cache == "product" and len(path_names) != 1:
+        raise ValueError(f"{rule}: a cached product page names its product in one parameter")
 
 
 def _documentation(blp, body, query, response, status, description, roles, idempotent,

@@ -1,0 +1,365 @@
+"""The catalogue's read path: public product pages and searches answered from memory.
+
+Each gateway worker keeps the catalogue answers it served (path and query in, exact body out)
+and drops them when the marketplace says something changed: a background thread consumes the
+marketplace's facts on an exclusive, auto-delete queue of its own. The consistency promise
+(docs/catalogue-read-path.md):
+
+- A fact about a product drops that product's page and every cached search, in every worker,
+  as soon as the fact reaches the worker (tens of milliseconds after the marketplace's commit
+  while the outbox relay and the broker run). An answer computed while the fact was on its way
+  is never kept: each answer is stored with the generation it started at, and refused when a
+  fact it may not have seen arrived meanwhile.
+- While the listener is not consuming (starting, broker down, reconnecting), every request
+  goes to the marketplace, and whatever was cached before is forgotten: facts may have been
+  missed.
+- Whatever happens to the facts, no answer is served older than ``LARIS_CATALOGUE_CACHE_SECONDS``.
+
+Only answers that depend on nothing but the path and the query are kept: the route does not
+pass the caller to its RPC, or the request carries no token. Writes, orders and anything
+private never come here.
+"""
+import collections
+import dataclasses
+import hashlib
+import logging
+import threading
+import time
+import uuid
+
+from flask import Response, current_app, g, request
+from kombu import Connection, Exchange, Queue, binding
+from prometheus_client import Counter
+
+from backbone import config
+from backbone.fields import parse_id
+
+log = logging.getLogger(__name__)
+
+MARKETPLACE_EXCHANGE = "marketplace.events"
+# Every fact that can change what a product page or a search shows: the product's own facts,
+# its stock, and orders (placing one takes stock, cancelling one gives it back).
+ROUTING_KEYS = ("product.*", "stock.*", "order.placed", "order.status_changed")
+# Facts this many products apart are remembered one by one; beyond that, everything cached
+# before is forgotten at once rather than the memory growing.
+CHANGED_PRODUCTS_REMEMBERED = 50_000
+RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+# The listener notices a silently dead connection within about two heartbeats.
+HEARTBEAT_SECONDS = 4
+
+ALL_PRODUCTS = "all"
+
+LOOKUPS = Counter("laris_catalogue_cache_lookups_total",
+                  "Catalogue answers by where they came from: hit (memory), miss (the "
+                  "marketplace, then kept), bypass (the marketplace, not kept)",
+                  ["route", "outcome"])
+INVALIDATIONS = Counter("laris_catalogue_cache_invalidations_total",
+                        "Marketplace facts applied to the catalogue cache, by what they "
+                        "dropped: one product's page and the searches, or everything",
+                        ["scope"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """An HTTP answer as the client gets it, and what it was computed from."""
+    body: bytes
+    status: int
+    mimetype: str
+    etag: str
+    product_id: str | None  # a product page; None for a search (a list of products)
+    generation: int  # the cache's generation when the request began
+    started: float  # monotonic seconds when the request began
+
+
+def strong_etag(body):
+    """The exact bytes' own validator: equal bodies, equal tags, whoever computed them."""
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+def cache_key(path, query_pairs):
+    """The same answer whatever order the client wrote its query parameters in."""
+    return path + "?" + "&".join(f"{name}={value}" for name, value in sorted(query_pairs))
+
+
+def product_key(value):
+    """A product page's id in canonical form, or None when it names no product (then the
+    service answers 404 and nothing is kept)."""
+    parsed = parse_id(value)
+    return None if parsed is None else str(parsed)
+
+
+def products_named(event):
+    """The products a marketplace fact may have changed: a set of ids, or ALL_PRODUCTS when
+    the fact does not say which (the safe reading of a fact we do not know)."""
+    if not isinstance(event, dict):
+        return ALL_PRODUCTS
+    if event.get("event_type") == "order.status_changed":
+        payload = event.get("payload") or {}
+        if payload.get("to_status") != "cancelled":
+            return set()  # only a cancel puts stock back
+    named = set()
+    if event.get("aggregate_type") == "product" and event.get("aggregate_id"):
+        named.add(str(event["aggregate_id"]))
+    _collect_product_ids(event.get("payload"), named)
+    return named or ALL_PRODUCTS
+
+
+def _collect_product_ids(value, into):
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if name == "product_id" and isinstance(item, str):
+                into.add(item)
+            else:
+                _collect_product_ids(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_product_ids(item, into)
+
+
+class CatalogueCache:
+    """A least-recently-used map of answers, bounded in bytes, thread-safe, and invalidated by
+    generation: every fact moves the generation on; a search is fresh only at the generation
+    it began at, a product page until a fact names its product."""
+
+    def __init__(self, max_bytes, max_age_seconds, start_listener, clock=time.monotonic):
+        """``start_listener(cache)`` starts what will call ``listening`` and ``apply``."""
+        self.max_bytes = max_bytes
+        self.max_age = max_age_seconds
+        self._clock = clock
+        self._answers = collections.OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._changed_at = {}  # product id -> generation its last fact brought
+        self._floor = 0  # answers begun before this generation are void
+        self._listening = False
+        self._start_listener = start_listener
+        self._listener = None
+        self._starting = threading.Lock()
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def begin(self):
+        """A ticket for a request about to ask the marketplace, or None when nothing may be
+        kept now (the listener is not consuming, so a fact could go unseen)."""
+        with self._lock:
+            if not self._listening:
+                return None
+            return self._generation, self._clock()
+
+    def lookup(self, key):
+        with self._lock:
+            if not self._listening:
+                return None
+            answer = self._answers.get(key)
+            if answer is None:
+                return None
+            if not self._fresh(answer):
+                self._drop(key)
+                return None
+            self._answers.move_to_end(key)
+            return answer
+
+    def store(self, key, ticket, body, status, mimetype, etag, product_id=None):
+        """Keep an answer begun with ``ticket`` unless a fact it may not reflect came since."""
+        generation, started = ticket
+        answer = Answer(body, status, mimetype, etag, product_id, generation, started)
+        if len(body) > self.max_bytes:
+            return False
+        with self._lock:
+            if not (self._listening and self._fresh(answer)):
+                return False
+            if key in self._answers:
+                self._drop(key)
+            self._answers[key] = answer
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._answers)))
+            return True
+
+    def _fresh(self, answer):
+        if answer.generation < self._floor:
+            return False
+        if self._clock() - answer.started > self.max_age:
+            return False
+        if answer.product_id is None:
+            return answer.generation == self._generation
+        return self._changed_at.get(answer.product_id, self._floor) <= answer.generation
+
+    def _drop(self, key):
+        self._bytes -= len(self._answers.pop(key).body)
+
+    # --- facts -----------------------------------------------------------------------------
+
+    def apply(self, event):
+        """A marketplace fact arrived: move the generation on (every search kept before is
+        stale) and remember which products it named (their pages kept before are stale).
+        Stale answers are dropped when next looked up, or pushed out by newer ones."""
+        named = products_named(event)
+        if not named:
+            return
+        with self._lock:
+            self._generation += 1
+            if named == ALL_PRODUCTS or len(self._changed_at) + len(named) > (
+                    CHANGED_PRODUCTS_REMEMBERED):
+                self._forget_everything()
+                INVALIDATIONS.labels("all").inc()
+                return
+            for product_id in named:
+                self._changed_at[product_id] = self._generation
+        INVALIDATIONS.labels("product").inc()
+
+    def listening(self, consuming):
+        """The listener started (or stopped) consuming. Either way what was kept may have
+        missed facts, so it is forgotten."""
+        with self._lock:
+            self._listening = consuming
+            self._generation += 1
+            self._forget_everything()
+
+    def _forget_everything(self):
+        self._floor = self._generation
+        self._changed_at.clear()
+        self._answers.clear()
+        self._bytes = 0
+
+    def stats(self):
+        with self._lock:
+            return {"answers": len(self._answers), "bytes": self._bytes,
+                    "generation": self._generation, "listening": self._listening}
+
+    # --- the listener ----------------------------------------------------------------------
+
+    def ensure_listener(self):
+        """Start this process's listener once (lazily: in each gunicorn worker, after fork)."""
+        if self._listener is not None:
+            return
+        with self._starting:
+            if self._listener is None:
+                self._listener = self._start_listener(self)
+
+
+class FactListener(threading.Thread):
+    """Consumes the marketplace's facts into a cache; reconnects forever, and while it is not
+    consuming the cache is bypassed."""
+
+    def __init__(self, cache, amqp_uri):
+        super().__init__(name="catalogue-cache-listener", daemon=True)
+        self.cache = cache
+        self.amqp_uri = amqp_uri
+        self._stopped = threading.Event()
+        self._consumed = False
+
+    @classmethod
+    def started(cls, cache, amqp_uri):
+        listener = cls(cache, amqp_uri)
+        listener.start()
+        return listener
+
+    def stop(self):
+        self._stopped.set()
+
+    def run(self):
+        attempts = 0
+        while not self._stopped.is_set():
+            try:
+                self._consume()  # returns only once stopped
+            except Exception as exc:
+                # A connection that consumed for a while starts again at the shortest pause.
+                attempts = 0 if self._consumed else attempts + 1
+                delay = RECONNECT_SECONDS[min(attempts, len(RECONNECT_SECONDS) - 1)]
+                self.cache.listening(False)
+                log.warning("catalogue cache listener disconnected; the cache is bypassed",
+                            extra={"reason": repr(exc), "retry_in_s": delay})
+                self._stopped.wait(delay)
+        self.cache.listening(False)
+
+    def _consume(self):
+        self._consumed = False
+        exchange = Exchange(MARKETPLACE_EXCHANGE, type="topic", durable=True)
+        queue = Queue(f"catalogue-cache-{uuid.uuid4().hex[:12]}", exclusive=True,
+                      auto_delete=True, durable=False,
+                      bindings=[binding(exchange, routing_key=key) for key in ROUTING_KEYS])
+        with Connection(self.amqp_uri, heartbeat=HEARTBEAT_SECONDS,
+                        connect_timeout=5) as connection:
+            with connection.Consumer([queue], callbacks=[self._on_fact], accept=["json"]):
+                self.cache.listening(True)
+                self._consumed = True
+                log.info("catalogue cache listening", extra={"queue": queue.name})
+                while not self._stopped.is_set():
+                    try:
+                        connection.drain_events(timeout=1)
+                    except TimeoutError:
+                        pass
+                    connection.heartbeat_check()
+
+    def _on_fact(self, body, message):
+        try:
+            self.cache.apply(body)
+        except Exception:
+            # A fact we could not read may have changed anything.
+            log.exception("catalogue cache: unreadable fact; forgetting everything")
+            self.cache.apply({})
+        message.ack()
+
+
+# --- in the gateway's request ----------------------------------------------------------------
+
+def serve(kind, path_args, caller_passed, compute):
+    """Answer a catalogue GET from the cache when it may, else by ``compute()`` (the RPC),
+    keeping a 200 for the next asker. ``kind`` is "product" (the page of the product named by
+    the one path parameter) or "search" (a list of products)."""
+    cache = current_app.extensions.get("catalogue_cache")
+    private = caller_passed and g.caller is not None
+    product_id = product_key(next(iter(path_args.values()))) if kind == "product" else None
+    route = request.url_rule.rule
+    if cache is None or private or (kind == "product" and product_id is None):
+        return _bypass(route, compute(), private)
+    cache.ensure_listener()
+    key = cache_key(request.path, request.args.items(multi=True))
+    answer = cache.lookup(key)
+    if answer is not None:
+        LOOKUPS.labels(route, "hit").inc()
+        response = Response(answer.body, status=answer.status, mimetype=answer.mimetype)
+        return _conditional(response, answer.etag, "hit")
+    ticket = cache.begin()
+    response = compute()
+    if ticket is None or response.status_code != 200:
+        return _bypass(route, response, private)
+    etag = _etag_of(response)
+    cache.store(key, ticket, response.get_data(), response.status_code, response.mimetype,
+                etag, product_id)
+    LOOKUPS.labels(route, "miss").inc()
+    return _conditional(response, etag, "miss")
+
+
+def _bypass(route, response, private):
+    LOOKUPS.labels(route, "bypass").inc()
+    if response.status_code != 200 or private:
+        response.headers["X-Cache"] = "bypass"
+        return response
+    return _conditional(response, _etag_of(response), "bypass")
+
+
+def _etag_of(response):
+    """The route's own ETag (a version) when it set one, else the body's."""
+    return response.get_etag()[0] or strong_etag(response.get_data())
+
+
+def _conditional(response, etag, outcome):
+    """Clients may keep the answer but must ask again each time (``no-cache``): with
+    If-None-Match, an unchanged answer is a body-less 304."""
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.headers["X-Cache"] = outcome
+    return response.make_conditional(request)
+
+
+def from_config():
+    """The cache of this gateway process, or None when LARIS_CATALOGUE_CACHE is off."""
+    if config.env("LARIS_CATALOGUE_CACHE") != "on":
+        return None
+    return CatalogueCache(
+        max_bytes=int(config.env_float("LARIS_CATALOGUE_CACHE_MB") * 1024 * 1024),
+        max_age_seconds=config.env_float("LARIS_CATALOGUE_CACHE_SECONDS"),
+        start_listener=lambda cache: FactListener.started(cache, config.amqp_uri()))
