@@ -36,10 +36,16 @@ from backbone.fields import parse_id
 
 log = logging.getLogger(__name__)
 
-MARKETPLACE_EXCHANGE = "marketplace.events"
 # Every fact that can change what a product page or a search shows: the product's own facts,
-# its stock, and orders (placing one takes stock, cancelling one gives it back).
-ROUTING_KEYS = ("product.*", "stock.*", "order.placed", "order.status_changed")
+# its stock, orders (placing one takes stock, cancelling one gives it back; the marketplace
+# also announces the products an order changed), and the registry's facts about businesses
+# (a rejected business's products disappear, a page shows its vendor's name).
+FACTS = {"marketplace.events": ("product.*", "stock.*", "order.placed", "order.status_changed"),
+         "registry.events": ("business.*",)}
+# The marketplace applies a business fact to its read model through its inbox, after the
+# gateway heard of it: answers computed this soon after one are not kept, since they may
+# predate the marketplace's change.
+BUSINESS_FACT_SETTLE_SECONDS = 2.0
 # Facts this many products apart are remembered one by one; beyond that, everything cached
 # before is forgotten at once rather than the memory growing.
 CHANGED_PRODUCTS_REMEMBERED = 50_000
@@ -91,7 +97,7 @@ def product_key(value):
 def products_named(event):
     """The products a marketplace fact may have changed: a set of ids, or ALL_PRODUCTS when
     the fact does not say which (the safe reading of a fact we do not know)."""
-    if not isinstance(event, dict):
+    if not isinstance(event, dict) or is_business_fact(event):
         return ALL_PRODUCTS
     if event.get("event_type") == "order.status_changed":
         payload = event.get("payload") or {}
@@ -102,6 +108,10 @@ def products_named(event):
         named.add(str(event["aggregate_id"]))
     _collect_product_ids(event.get("payload"), named)
     return named or ALL_PRODUCTS
+
+
+def is_business_fact(event):
+    return isinstance(event, dict) and str(event.get("event_type")).startswith("business.")
 
 
 def _collect_product_ids(value, into):
@@ -132,6 +142,7 @@ class CatalogueCache:
         self._generation = 0
         self._changed_at = {}  # product id -> generation its last fact brought
         self._floor = 0  # answers begun before this generation are void
+        self._keep_nothing_until = 0.0  # while a business fact settles in the marketplace
         self._listening = False
         self._start_listener = start_listener
         self._listener = None
@@ -142,10 +153,11 @@ class CatalogueCache:
     def begin(self):
         """A ticket for a request about to ask the marketplace, or None when nothing may be
         kept now (the listener is not consuming, so a fact could go unseen)."""
+        now = self._clock()
         with self._lock:
-            if not self._listening:
+            if not self._listening or now < self._keep_nothing_until:
                 return None
-            return self._generation, self._clock()
+            return self._generation, now
 
     def lookup(self, key):
         with self._lock:
@@ -192,7 +204,7 @@ class CatalogueCache:
     # --- facts -----------------------------------------------------------------------------
 
     def apply(self, event):
-        """A marketplace fact arrived: move the generation on (every search kept before is
+        """A fact arrived: move the generation on (every search kept before is
         stale) and remember which products it named (their pages kept before are stale).
         Stale answers are dropped when next looked up, or pushed out by newer ones."""
         named = products_named(event)
@@ -200,6 +212,8 @@ class CatalogueCache:
             return
         with self._lock:
             self._generation += 1
+            if is_business_fact(event):
+                self._keep_nothing_until = self._clock() + BUSINESS_FACT_SETTLE_SECONDS
             if named == ALL_PRODUCTS or len(self._changed_at) + len(named) > (
                     CHANGED_PRODUCTS_REMEMBERED):
                 self._forget_everything()
@@ -276,10 +290,11 @@ class FactListener(threading.Thread):
 
     def _consume(self):
         self._consumed = False
-        exchange = Exchange(MARKETPLACE_EXCHANGE, type="topic", durable=True)
         queue = Queue(f"catalogue-cache-{uuid.uuid4().hex[:12]}", exclusive=True,
                       auto_delete=True, durable=False,
-                      bindings=[binding(exchange, routing_key=key) for key in ROUTING_KEYS])
+                      bindings=[binding(Exchange(name, type="topic", durable=True),
+                                        routing_key=key)
+                                for name, keys in FACTS.items() for key in keys])
         with Connection(self.amqp_uri, heartbeat=HEARTBEAT_SECONDS,
                         connect_timeout=5) as connection:
             with connection.Consumer([queue], callbacks=[self._on_fact], accept=["json"]):

@@ -13,12 +13,12 @@ route(blp, "POST", "/products", "marketplace.list_product", roles=("vendor",),
       description="By the owner of a verified business (403 not the owner, 409 not verified); "
                   "price in whole Rupiah.")
 route(blp, "GET", "/products", "marketplace.list_products", caller=False,
-      query=contract.ProductListQuery, response=contract.ProductPage,
+      query=contract.ProductListQuery, response=contract.ProductPage, cache="search",
       description="Search in Indonesian (spelling variants and typos still match), filters, "
                   "an order, cursor pages, and counts per category and kecamatan. Hidden "
                   "products and those of businesses not verified never appear.")
 route(blp, "GET", "/products/<product_id>", "marketplace.get_product",
-      response=contract.Product,
+      response=contract.Product, cache="product",
       description="With its vendor's public fields. A hidden product is a 404 but to its "
                   "owner and organizers.")
 route(blp, "PATCH", "/products/<product_id>", "marketplace.change_product", roles=("vendor",),

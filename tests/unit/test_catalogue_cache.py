@@ -8,8 +8,9 @@ from flask_smorest import Blueprint
 
 from backbone.errors import NotFound
 from services.gateway.app import create_app
-from services.gateway.catalogue_cache import (ALL_PRODUCTS, CatalogueCache, cache_key,
-                                              product_key, products_named)
+from services.gateway.catalogue_cache import (ALL_PRODUCTS, BUSINESS_FACT_SETTLE_SECONDS,
+                                              CatalogueCache, cache_key, product_key,
+                                              products_named)
 from services.gateway.routes import route
 from tests.unit.test_gateway import SECRET, FakeRpc, token
 
@@ -142,6 +143,18 @@ def test_no_answer_is_older_than_the_maximum_age():
     assert cache.lookup("page") is not None
     clock.now += 0.2
     assert cache.lookup("page") is None
+
+
+def test_after_a_business_fact_nothing_is_kept_until_the_marketplace_applied_it():
+    clock = Clock()
+    cache = listening_cache(clock=clock)
+    keep(cache, "page", product_id=PRODUCT)
+    cache.apply({"event_type": "business.rejected", "aggregate_type": "business",
+                 "aggregate_id": "b-1", "payload": {"business_id": "b-1"}})
+    assert cache.lookup("page") is None  # its vendor may be the business rejected
+    assert cache.begin() is None
+    clock.now += BUSINESS_FACT_SETTLE_SECONDS
+    assert keep(cache, "page", product_id=PRODUCT)
 
 
 def test_the_least_recently_used_answers_go_first_when_memory_is_full():
