@@ -302,13 +302,9 @@ class MarketplaceService(laris.LarisService):
         what is wrong)."""
         caller = checked_caller(caller)
         data = load_valid(contract.VendorQrisPut(), body)
-        try:
-            static = qris.parse_static(data["payload"])
-        except qris.QrisError as exc:
-            raise ValidationFailed(exc.message, fields={"payload": [exc.message]},
-                                   details={"reason": exc.reason, "tag": exc.tag}) from None
         with self.db.transaction() as tx:
             business = self._owned_business(tx, caller, business_id)
+            static = checked_static_qris(data["payload"])
             saved = store.save_vendor_qris(tx, business["id"], static, caller["account_id"])
         return contract.VendorQris().dump(saved)
 
@@ -451,3 +447,12 @@ class MarketplaceService(laris.LarisService):
             "total_idr": domain.order_total(parts),
             "items": [line for part in parts for line in lines_of[part["id"]]],
             "parts": [part | {"items": lines_of[part["id"]]} for part in parts]}
+
+
+def checked_static_qris(payload):
+    """The static QRIS in ``payload``, or a 422 naming what is wrong with it."""
+    try:
+        return qris.parse_static(payload)
+    except qris.QrisError as exc:
+        raise ValidationFailed(exc.message, fields={"payload": [exc.message]},
+                               details={"reason": exc.reason, "tag": exc.tag}) from None
