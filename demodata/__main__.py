@@ -10,10 +10,10 @@ import yaml
 
 from backbone import config
 from backbone.logs import configure_logging
-from demodata import expo, registry
+from demodata import expo, marketplace, registry
 from demodata.client import ApiError, Gateway
 
-LOADERS = (registry, expo)
+LOADERS = (registry, expo, marketplace)
 ROLES = (("organizer", "organizers"), ("vendor", "vendors"), ("buyer", "buyers"))
 
 

@@ -113,9 +113,13 @@ SORT_ORDERS = {
     "price_desc": SortOrder("price_idr", int, descending=True),
 }
 # What relevance adds to PostgreSQL's ts_rank of the words (the name weighted A, the
-# description C): the trigram likeness of the query to the name, so a misspelt name still
-# ranks, and a bonus for a name that is exactly the query.
-NAME_SIMILARITY_WEIGHT = 1
+# description C): how well the query's words match words of the name (trigram
+# word_similarity), so a misspelt name still ranks; how much of the whole name the query is
+# (trigram similarity), so "Keripik Tempe Sanan Original" ranks above "Paket Oleh-oleh
+# Keripik Tempe Sanan" for "kripik tempe sanan"; and a bonus for a name that is exactly the
+# query.
+NAME_WORDS_WEIGHT = 1
+WHOLE_NAME_WEIGHT = 0.5
 EXACT_NAME_BONUS = 1
 # Relevance is rounded to this many decimals in SQL, so a cursor carries it exactly.
 RELEVANCE_DECIMALS = 6

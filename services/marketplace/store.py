@@ -102,15 +102,16 @@ def _where(filters, leave_out=None):
 
 def _relevance(query_text):
     """Words ranked by ts_rank (the name weighs more than the description), plus the trigram
-    likeness of the query to the name, plus a bonus for the exact name; rounded so a cursor
-    carries it exactly (domain.RELEVANCE_DECIMALS)."""
+    likeness of the query to the name's words and to the whole name, plus a bonus for the
+    exact name (weights in domain); rounded so a cursor carries it exactly."""
     if query_text is None:
         return "0", ()
     return (f"""round((ts_rank(p.search_document, websearch_to_tsquery('indonesian', %s))
-                      + {domain.NAME_SIMILARITY_WEIGHT} * word_similarity(%s, lower(p.name))
+                      + {domain.NAME_WORDS_WEIGHT} * word_similarity(%s, lower(p.name))
+                      + {domain.WHOLE_NAME_WEIGHT} * similarity(%s, lower(p.name))
                       + CASE WHEN lower(p.name) = %s THEN {domain.EXACT_NAME_BONUS} ELSE 0 END
                       )::numeric, {domain.RELEVANCE_DECIMALS})""",
-            (query_text, query_text, query_text))
+            (query_text,) * 4)
 
 
 def list_products(tx, query, sort, limit, after):
