@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from backbone.fields import Text
 from backbone.pagination import PageQuery
 
-REF_TYPES = ("business", "application", "order")
+REF_TYPES = ("business", "application", "order", "product")
 ERROR_CODES = ("validation_error", "not_found", "unauthorized", "forbidden", "conflict",
                "service_busy")
 # The kinds of notification (the events that cause them); a unit test holds this to the
@@ -17,7 +17,8 @@ ERROR_CODES = ("validation_error", "not_found", "unauthorized", "forbidden", "co
 NOTIFICATION_KINDS = (
     "business.verified", "business.rejected", "business.certification_confirmed",
     "business.certification_refused", "expo.booth_allocated", "expo.application_waitlisted",
-    "expo.booth_offered", "expo.booth_released", "order.placed", "order.status_changed")
+    "expo.booth_offered", "expo.booth_released", "order.placed", "order.status_changed",
+    "order.part_paid", "product.hidden", "stock.depleted")
 # Where a notification may go besides the inbox, which is always on.
 DELIVERY_CHANNELS = ("email", "webhook", "whatsapp")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
@@ -176,5 +177,4 @@ class WhatsAppStatusReport(Schema):
 
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
 REQUEST_SCHEMAS = (NotificationListQuery, Preferences, WebhookCreate, WebhookListQuery,
-                   DeliveryListQuery)
-REQUEST_SCHEMAS += (WhatsAppOptIn, WhatsAppStatusReport)
+                   DeliveryListQuery, WhatsAppOptIn, WhatsAppStatusReport)

@@ -34,6 +34,15 @@ ORDER_STATUS_LABELS = {
     "cancelled": {"id": "dibatalkan", "en": "cancelled"},
 }
 UNKNOWN_SELLER = {"id": "penjual", "en": "the seller"}
+# Who moved a vendor's part when it was not the vendor (order.status_changed's actor).
+MOVED_BY = {"buyer": {"id": " oleh pembeli", "en": " by the buyer"},
+            "timer": {"id": " otomatis karena belum dibayar",
+                      "en": " automatically, as it was not paid in time"}}
+PAYMENT_METHOD_LABELS = {
+    "qris": {"id": "QRIS", "en": "QRIS"},
+    "transfer": {"id": "transfer bank", "en": "bank transfer"},
+    "cod": {"id": "bayar di tempat", "en": "cash on delivery"},
+}
 
 # Template name -> {locale: (subject, body)}; the names are what docs/notifications.md lists.
 TEMPLATES = {
@@ -113,6 +122,36 @@ TEMPLATES = {
                "Pesanan {order} dari {seller} kini {status} (sebelumnya {previous})."),
         "en": ("Order {order} {status}",
                "Order {order} from {seller} is now {status} (was {previous})."),
+    },
+    "order_moved_for_vendor": {
+        "id": ("Pesanan {order} {status}",
+               "Pesanan {order} untuk usaha Anda kini {status}{by} (sebelumnya {previous}):"
+               "\n{lines}\nTotal: {total}"),
+        "en": ("Order {order} {status}",
+               "Order {order} for your business is now {status}{by} (was {previous}):"
+               "\n{lines}\nTotal: {total}"),
+    },
+    "order_part_paid": {
+        "id": ("Pembayaran pesanan {order} diterima",
+               "{seller} sudah menerima pembayaran {amount} ({method}) untuk pesanan "
+               "{order}."),
+        "en": ("Payment for order {order} received",
+               "{seller} has received your payment of {amount} ({method}) for order "
+               "{order}."),
+    },
+    "product_hidden": {
+        "id": ("Produk {product} disembunyikan",
+               "Produk {product} dari {business} disembunyikan dari katalog Ngalam Laris. "
+               "Alasan: {reason}"),
+        "en": ("Product {product} was hidden",
+               "{product} of {business} was hidden from the Ngalam Laris catalogue. "
+               "Reason: {reason}"),
+    },
+    "stock_depleted": {
+        "id": ("Stok {product} habis",
+               "Stok {product} habis: produk ini tidak bisa dipesan sampai stoknya ditambah."),
+        "en": ("{product} is out of stock",
+               "{product} is out of stock: it cannot be ordered until you add stock."),
     },
     # --- reminders (services/notify/reminders.py) ---
     "certification_expiring": {
@@ -208,6 +247,8 @@ def businesses_named_in(event_type, payload):
     """The businesses whose names a message of this event tells and its payload lacks."""
     if event_type == "order.status_changed":
         return [payload["part"]["business_id"]]
+    if event_type == "order.part_paid":
+        return [payload["business_id"]]
     return []
 
 
@@ -265,13 +306,50 @@ def _order_placed(payload, business_names):
 
 
 def _order_status_changed(payload, business_names):
+    """The buyer hears of every move; the vendor only of a move they did not make themselves
+    (the buyer received or cancelled it, or the timer cancelled it unpaid), with their own
+    lines only."""
     part = payload["part"]
-    return [Draft(payload["buyer_account_id"], "order_status_changed", {
+    order = order_reference(payload["order_id"])
+    ref = {"type": "order", "id": payload["order_id"]}
+    status = ORDER_STATUS_LABELS[payload["to_status"]]
+    previous = ORDER_STATUS_LABELS[payload["from_status"]]
+    drafts = [Draft(payload["buyer_account_id"], "order_status_changed", {
+        "order": order, "seller": business_names.get(part["business_id"]) or UNKNOWN_SELLER,
+        "status": status, "previous": previous}, ref)]
+    if _moved_by_other_than_vendor(payload):
+        drafts.append(Draft(part["account_id"], "order_moved_for_vendor", {
+            "order": order, "status": status, "previous": previous,
+            "by": MOVED_BY.get(payload.get("actor"), ""), "lines": order_lines(part["lines"]),
+            "total": rupiah(part["total_idr"])}, ref))
+    return drafts
+
+
+def _moved_by_other_than_vendor(payload):
+    actor = payload.get("actor")
+    if actor is None:  # a producer that does not say: only a buyer marks a part received
+        return payload["to_status"] == "received"
+    return actor != "vendor" and payload["to_status"] in ("received", "cancelled")
+
+
+def _order_part_paid(payload, business_names):
+    return [Draft(payload["buyer_account_id"], "order_part_paid", {
         "order": order_reference(payload["order_id"]),
-        "seller": business_names.get(part["business_id"]) or UNKNOWN_SELLER,
-        "status": ORDER_STATUS_LABELS[payload["to_status"]],
-        "previous": ORDER_STATUS_LABELS[payload["from_status"]]},
+        "seller": business_names.get(payload["business_id"]) or UNKNOWN_SELLER,
+        "amount": rupiah(payload["amount_idr"]),
+        "method": PAYMENT_METHOD_LABELS[payload["payment_method"]]},
         {"type": "order", "id": payload["order_id"]})]
+
+
+def _product_hidden(payload, business_names):
+    return [Draft(payload["owner_account_id"], "product_hidden", {
+        "product": payload["name"], "business": payload["business_name"],
+        "reason": payload["reason"]}, {"type": "product", "id": payload["product_id"]})]
+
+
+def _stock_depleted(payload, business_names):
+    return [Draft(payload["owner_account_id"], "stock_depleted", {"product": payload["name"]},
+                  {"type": "product", "id": payload["product_id"]})]
 
 
 DRAFTERS = {
@@ -285,6 +363,9 @@ DRAFTERS = {
     "expo.booth_released": _booth_decision("booth_released"),
     "order.placed": _order_placed,
     "order.status_changed": _order_status_changed,
+    "order.part_paid": _order_part_paid,
+    "product.hidden": _product_hidden,
+    "stock.depleted": _stock_depleted,
 }
 
 

@@ -12,5 +12,6 @@ NOTIFIED = {
                  "business.certification_refused"),
     "expo": ("expo.booth_allocated", "expo.application_waitlisted", "expo.booth_offered",
              "expo.booth_released"),
-    "marketplace": ("order.placed", "order.status_changed"),
+    "marketplace": ("order.placed", "order.status_changed", "order.part_paid", "product.hidden",
+                    "stock.depleted"),
 }

@@ -110,8 +110,9 @@ def keep_whatsapp_message(tx, notification_id, draft, account):
     """The template message a notification becomes on WhatsApp, kept beside it when its
     recipient opted in: its parameters exist only now, the send may come much later."""
     if store.whatsapp_number(tx, draft.account_id):
-        store.save_whatsapp_message(tx, notification_id, whatsapp.message_for(
-            draft.template, draft.params, domain.locale_of(account)))
+        message = whatsapp.message_for(draft.template, draft.params, domain.locale_of(account))
+        if message is not None:  # a kind without an approved template stays off WhatsApp
+            store.save_whatsapp_message(tx, notification_id, message)
 
 
 def record_whatsapp_status(tx, status):

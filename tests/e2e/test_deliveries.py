@@ -279,3 +279,47 @@ def test_deliveries_are_for_admins_only(api, admin, organizer, vendor):
                    params={"status": "lost"}).status_code == 422
     listed = api.get("/deliveries", token=admin["token"], params={"limit": 1})
     assert listed.status_code == 200 and "next_cursor" in listed.json()
+
+
+# --- the marketplace's other events ---------------------------------------------------------
+
+def _publish(broker, event_type, payload):
+    event = new_event(event_type, payload, source="marketplace")
+    broker.publish_raw("marketplace.events", event_type, json.dumps(event.to_message()))
+
+
+def test_a_buyer_cancelling_tells_the_vendor_and_a_payment_tells_the_buyer(api, broker, vendor,
+                                                                           buyer):
+    order = _order_for(broker, vendor, buyer)
+    part = order["parts"][0]
+    _publish(broker, "order.status_changed", {
+        "order_id": order["order_id"], "buyer_account_id": buyer["id"],
+        "from_status": "placed", "to_status": "cancelled", "part": part, "actor": "buyer"})
+    [told] = _notified(api, vendor, "order.status_changed")
+    assert told["subject"] == f"Pesanan {_order_reference(order)} dibatalkan"
+    assert "dibatalkan oleh pembeli" in told["body"] and "Keripik Tempe Sanan" in told["body"]
+
+    _publish(broker, "order.part_paid", {
+        "order_id": order["order_id"], "part_id": str(uuid.uuid4()),
+        "buyer_account_id": buyer["id"], "business_id": part["business_id"],
+        "account_id": vendor["id"], "payment_method": "qris", "amount_idr": 75_000,
+        "reference": None, "paid_at": dt.datetime.now(dt.timezone.utc)})
+    [paid] = _notified(api, buyer, "order.part_paid")
+    assert "pembayaran Rp 75.000 (QRIS)" in paid["body"]
+
+
+def test_the_vendor_hears_of_a_hidden_product_and_an_empty_stock(api, broker, vendor):
+    product = {"product_id": str(uuid.uuid4()), "business_id": str(uuid.uuid4()),
+               "owner_account_id": vendor["id"], "name": "Keripik Tempe Sanan"}
+    _publish(broker, "stock.depleted", product)
+    [depleted] = _notified(api, vendor, "stock.depleted")
+    assert depleted["subject"] == "Stok Keripik Tempe Sanan habis"
+    assert depleted["ref"] == {"type": "product", "id": product["product_id"]}
+
+    _publish(broker, "product.hidden", product | {
+        "description": "Renyah.", "category": "makanan_minuman", "price_idr": 15_000,
+        "stock": 0, "unit": "bungkus", "images": [], "featured": False, "hidden": True,
+        "business_name": "Keripik Bu Wati", "reason": "Foto tidak sesuai produk",
+        "hidden_by": str(uuid.uuid4())})
+    [hidden] = _notified(api, vendor, "product.hidden")
+    assert hidden["body"].endswith("Alasan: Foto tidak sesuai produk")

@@ -114,3 +114,66 @@ def test_the_documented_receiver_check_accepts_it_and_nothing_else():
     assert not verify(SPEC_SECRET, headers, SPEC_BODY + b" ", now=now)
     assert not verify(SPEC_SECRET, headers | {"webhook-id": "msg_other"}, SPEC_BODY, now=now)
     assert not verify(SPEC_SECRET, headers, SPEC_BODY, now=now + 3600)
+
+
+# --- the marketplace's other events ---------------------------------------------------------
+
+VENDOR, BUYER = "5b0c7c53-2f7a-4d5e-9a0b-6c1f2e3d4a5b", "8e9f0a1b-2c3d-4e5f-8a7b-9c0d1e2f3a4b"
+ORDER_ID = "1a2b3c4d-0000-4000-8000-000000000001"
+PART = {"business_id": "0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f", "account_id": VENDOR,
+        "total_idr": 75_000, "lines": [{"product_id": "p1", "name": "Keripik Tempe Sanan",
+                                        "quantity": 3, "unit_price_idr": 25_000}]}
+
+
+def _moved(to_status, actor, from_status="placed"):
+    return {"order_id": ORDER_ID, "buyer_account_id": BUYER, "from_status": from_status,
+            "to_status": to_status, "part": PART, "actor": actor}
+
+
+@pytest.mark.parametrize("to_status, actor, by", [
+    ("cancelled", "buyer", "dibatalkan oleh pembeli"),
+    ("received", "buyer", "diterima oleh pembeli"),
+    ("cancelled", "timer", "dibatalkan otomatis karena belum dibayar"),
+    ("received", None, "diterima (sebelumnya"),
+])
+def test_the_vendor_hears_when_someone_else_moves_their_part(to_status, actor, by):
+    drafts = domain.drafts_for("order.status_changed", _moved(to_status, actor))
+    assert [draft.account_id for draft in drafts] == [BUYER, VENDOR]
+    told = domain.render(drafts[1], "id")
+    assert by in told["body"]
+    assert "3 × Keripik Tempe Sanan @ Rp 25.000 = Rp 75.000" in told["body"]
+    assert told["subject"].startswith("Pesanan #1A2B3C4D ")
+
+
+@pytest.mark.parametrize("to_status, actor", [
+    ("confirmed", "vendor"), ("cancelled", "vendor"), ("shipped", None), ("cancelled", None)])
+def test_the_vendor_is_not_told_of_their_own_moves(to_status, actor):
+    drafts = domain.drafts_for("order.status_changed", _moved(to_status, actor))
+    assert [draft.account_id for draft in drafts] == [BUYER]
+
+
+def test_the_buyer_hears_that_the_seller_received_the_payment():
+    payload = {"order_id": ORDER_ID, "part_id": "x", "buyer_account_id": BUYER,
+               "business_id": PART["business_id"], "account_id": VENDOR,
+               "payment_method": "transfer", "amount_idr": 75_000}
+    assert domain.businesses_named_in("order.part_paid", payload) == [PART["business_id"]]
+    [draft] = domain.drafts_for("order.part_paid", payload,
+                                {PART["business_id"]: "Keripik Bu Wati"})
+    assert draft.account_id == BUYER
+    assert domain.render(draft, "id")["body"] == (
+        "Keripik Bu Wati sudah menerima pembayaran Rp 75.000 (transfer bank) untuk pesanan "
+        "#1A2B3C4D.")
+    assert "(bank transfer)" in domain.render(draft, "en")["body"]
+
+
+def test_the_vendor_hears_of_a_hidden_product_and_of_stock_running_out():
+    product = {"product_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "owner_account_id": VENDOR,
+               "name": "Keripik Tempe Sanan", "business_name": "Keripik Bu Wati",
+               "reason": "Foto tidak sesuai produk"}
+    [hidden] = domain.drafts_for("product.hidden", product)
+    assert hidden.account_id == VENDOR
+    assert hidden.ref == {"type": "product", "id": product["product_id"]}
+    assert domain.render(hidden, "id")["body"].endswith("Alasan: Foto tidak sesuai produk")
+    [depleted] = domain.drafts_for("stock.depleted", product)
+    assert domain.render(depleted, "en")["subject"] == "Keripik Tempe Sanan is out of stock"
+    assert domain.render(depleted, "id")["subject"] == "Stok Keripik Tempe Sanan habis"
