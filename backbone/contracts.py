@@ -21,6 +21,14 @@ ROLES = ("admin", "organizer", "vendor", "buyer")
 # share this one vocabulary.
 SECTORS = ("kuliner", "fashion", "kerajinan", "pertanian", "ekonomi_kreatif", "jasa",
            "perdagangan")
+# The registry's market for selling inside Indonesia: readiness for it alone is no export.
+DOMESTIC_MARKET = "domestic"
+
+
+def exports_abroad(export_ready):
+    """Ready for at least one foreign market (a business's ``export_ready`` markets): the
+    expo's produk unggulan rule and the catalogue's export-ready badge."""
+    return any(market != DOMESTIC_MARKET for market in export_ready)
 
 
 class InvalidEvent(Exception):

@@ -1,11 +1,10 @@
 """The expo's rules, as pure functions: no I/O, no clock (callers pass today)."""
 import datetime as dt
 
+from backbone.contracts import exports_abroad
 from backbone.errors import Conflict, Forbidden, ValidationFailed
 from services.expo import allocation
 
-# Export readiness for the home market alone does not make a product a flagship.
-DOMESTIC_MARKET = "domestic"
 # Applications an organizer still decides on, or whose booth is held or allocated: a business
 # rejected by the registry loses them.
 OPEN_APPLICATION_STATUSES = ("submitted", "waitlisted", "offered", "allocated")
@@ -160,7 +159,7 @@ def check_may_apply(caller, business, data):
 def is_flagship(flagship_marked, export_ready):
     """Produk unggulan: marked by an organizer for this expo, or export-ready for at least one
     foreign market."""
-    return flagship_marked or any(market != DOMESTIC_MARKET for market in export_ready)
+    return flagship_marked or exports_abroad(export_ready)
 
 
 def check_may_see_applications(caller):
@@ -195,7 +194,7 @@ def applicant_input(row, seq, exhibited_before):
         application_id=str(row["id"]), business_id=str(row["business_id"]),
         sector=row["sector"], kecamatan=row["kecamatan"],
         preferred_zones=tuple(row["preferred_zones"]), booth_type=row["booth_type"],
-        export_ready=any(m != DOMESTIC_MARKET for m in row["export_ready"]),
+        export_ready=exports_abroad(row["export_ready"]),
         flagship=is_flagship(row["flagship_marked"], row["export_ready"]),
         first_time=row["business_id"] not in exhibited_before, submitted_seq=seq)
 

@@ -11,16 +11,6 @@ from services.marketplace.contract import CATEGORIES
 
 # --- catalogue ---
 
-# The registry's market code for selling inside Indonesia: readiness for it alone earns no
-# export badge.
-DOMESTIC_MARKET = "domestic"
-
-
-def export_ready_badge(markets):
-    """The export-ready badge: ready for at least one foreign market."""
-    return any(market != DOMESTIC_MARKET for market in markets)
-
-
 CURATOR_ROLES = ("organizer", "admin")
 VERIFIED = "verified"
 EDITABLE_FIELDS = ("name", "description", "category", "price_idr", "stock", "unit", "images")

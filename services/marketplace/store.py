@@ -1,6 +1,7 @@
 """The marketplace's SQL. Every function takes an open transaction; ids arrive parsed."""
 import psycopg2.extras
 from backbone.errors import Conflict
+from backbone.contracts import exports_abroad
 from backbone.pagination import decode_cursor, identifier, page, timestamp
 from services.marketplace import domain
 
@@ -27,7 +28,7 @@ def save_business(tx, snapshot, version):
                export_ready_badge = EXCLUDED.export_ready_badge, version = EXCLUDED.version,
                updated_at = now()""",
         snapshot | {"version": version,
-                    "export_ready_badge": domain.export_ready_badge(snapshot["export_ready"])})
+                    "export_ready_badge": exports_abroad(snapshot["export_ready"])})
 
 
 def business_by_id(tx, business_id):

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backbone.contracts import exports_abroad
 from backbone.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backbone.pagination import encode_cursor
 from services.marketplace import domain
@@ -140,6 +141,6 @@ def test_facets_largest_first_with_labels():
 
 
 def test_the_export_badge_needs_a_foreign_market():
-    assert not domain.export_ready_badge([])
-    assert not domain.export_ready_badge(["domestic"])
-    assert domain.export_ready_badge(["domestic", "japan"])
+    assert not exports_abroad([])
+    assert not exports_abroad(["domestic"])
+    assert exports_abroad(["domestic", "japan"])
