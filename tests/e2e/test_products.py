@@ -193,6 +193,9 @@ def test_an_organizer_hides_a_product_with_a_reason_and_the_vendor_is_told(
     assert product["id"] not in _listed_ids(api, business_id=business["id"])
     assert api.get(f"/products/{product['id']}").status_code == 404
     assert api.get(f"/products/{product['id']}", token=organizer["token"]).status_code == 200
+    told = eventually(lambda: [n for n in api.get("/notifications", token=vendor["token"])
+                               .json()["items"] if n["kind"] == "product.hidden"])
+    assert told and "Foto produk bukan milik penjual." in told[0]["body"]
 
     shown = api.post(f"/products/{product['id']}/unhide", token=organizer["token"])
     assert shown.status_code == 200 and shown.json()["hidden_reason"] is None

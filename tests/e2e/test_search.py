@@ -1,8 +1,13 @@
 """Searching the catalogue as Indonesian shoppers do: spelling variants, ranking, filters,
 orders, stable cursor pages and facets, through the gateway."""
+import datetime as dt
+
 import pytest
 
-from tests.support.catalogue import list_product, verified_business
+from backbone import clock
+from tests.support.catalogue import eventually, list_product, verified_business
+
+NEXT_YEAR = (clock.today_wib() + dt.timedelta(days=365)).isoformat()
 
 
 @pytest.fixture
@@ -173,3 +178,27 @@ def test_hidden_products_never_appear_in_search(api, shop, organizer):
     assert "Topeng Malangan Panji" not in _names(_search(api, shop, q="topeng malangan"))
     facets = _search(api, shop)["facets"]
     assert sum(facet["count"] for facet in facets["category"]) == 4
+
+
+def test_export_ready_businesses_carry_the_badge_and_the_filter_finds_them(
+        api, vendor, organizer, infra):
+    """Certified and packed for export, the registry finds the business ready for foreign
+    markets; the marketplace shows its badge from that fact."""
+    business = verified_business(api, vendor, organizer, infra, packaging=["paper", "glass"])
+    path = f"/businesses/{business['id']}/certifications"
+    for kind, number in (("pirt", "206357301001227"), ("halal", "ID35110000123450321"),
+                         ("haccp", "HACCP-ID-2025-0042")):
+        claimed = api.post(path, token=vendor["token"], json={
+            "kind": kind, "number": number, "valid_until": NEXT_YEAR})
+        assert claimed.status_code == 201, claimed.text
+        assert api.review_certification(organizer, business["id"],
+                                         claimed.json()["id"]).status_code == 200
+    product = list_product(api, vendor, business, name="Kopi Dampit Ekspor")
+
+    def badge():
+        page = api.get("/products", params={"business_id": business["id"],
+                                            "export_ready": "true"}).json()
+        return [item for item in page["items"] if item["vendor"]["export_ready"]]
+    assert [item["id"] for item in eventually(badge)] == [product["id"]]
+    assert api.get("/products", params={"business_id": business["id"],
+                                        "export_ready": "false"}).json()["items"] == []
