@@ -230,6 +230,9 @@ class WhatsAppChannel(Channel):
         if not delivery.address:
             raise DeliveryFailed("the recipient withdrew their WhatsApp number", False)
         message = delivery.address
+        if message["template"] is None:
+            raise DeliveryFailed("no approved WhatsApp template carries this notification",
+                                 False)
         try:
             return self.cloud.send_template(message["phone"], message["template"],
                                             message["language"], message["parameters"])

@@ -396,12 +396,12 @@ def save_whatsapp_message(tx, notification_id, message):
 
 
 def whatsapp_address(tx, account_id, notification_id):
-    """The account's number now, with the message kept for the notification; None once the
-    account opted out."""
+    """The account's number now, with the message kept for the notification (its template
+    None when none was kept); None once the account opted out."""
     return tx.one(
         """SELECT n.phone, m.template, m.language, m.parameters
              FROM whatsapp_numbers n
-             JOIN whatsapp_messages m ON m.notification_id = %s
+             LEFT JOIN whatsapp_messages m ON m.notification_id = %s
             WHERE n.account_id = %s""", (notification_id, account_id))
 
 

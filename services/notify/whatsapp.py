@@ -39,6 +39,31 @@ TEMPLATES = {
         "id": "Pesanan {{1}} dari {{2}} kini {{3}} (sebelumnya {{4}}).",
         "en": "Order {{1}} from {{2}} is now {{3}} (was {{4}}).",
     },
+    "order_moved_for_vendor": {
+        "name": "laris_order_moved",
+        "parameters": ("order", "status", "previous", "lines", "total"),
+        "id": "Pesanan {{1}} untuk usaha Anda kini {{2}} (sebelumnya {{3}}): {{4}}. Total: "
+              "{{5}}.",
+        "en": "Order {{1}} for your business is now {{2}} (was {{3}}): {{4}}. Total: {{5}}.",
+    },
+    "order_part_paid": {
+        "name": "laris_order_paid",
+        "parameters": ("seller", "amount", "method", "order"),
+        "id": "{{1}} sudah menerima pembayaran {{2}} ({{3}}) untuk pesanan {{4}}.",
+        "en": "{{1}} has received your payment of {{2}} ({{3}}) for order {{4}}.",
+    },
+    "product_hidden": {
+        "name": "laris_product_hidden",
+        "parameters": ("product", "business", "reason"),
+        "id": "Produk {{1}} dari {{2}} disembunyikan dari katalog Ngalam Laris. Alasan: {{3}}",
+        "en": "{{1}} of {{2}} was hidden from the Ngalam Laris catalogue. Reason: {{3}}",
+    },
+    "stock_depleted": {
+        "name": "laris_stock_depleted",
+        "parameters": ("product",),
+        "id": "Stok {{1}} habis: produk ini tidak bisa dipesan sampai stoknya ditambah.",
+        "en": "{{1}} is out of stock: it cannot be ordered until you add stock.",
+    },
     "business_verified": {
         "name": "laris_business_verified",
         "parameters": ("business", "note"),
