@@ -437,9 +437,13 @@ def webhook_url_problem(url, development):
     """Why ``url`` may not receive webhooks, or None: https to a host on the internet; plain
     http only to this machine (loopback), and only in development. Private and link-local
     addresses are refused too, so a webhook cannot be aimed at the city's own network."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (a port out of range raises here)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return "Must be an absolute https:// URL."
     host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not host:
+    if parts.scheme not in ("https", "http") or not host or any(c.isspace() for c in url):
         return "Must be an absolute https:// URL."
     if parts.username or parts.password:
         return "Must not carry a user name or password."

@@ -86,7 +86,8 @@ def test_plain_http_only_to_this_machine_and_only_in_development(url):
 
 @pytest.mark.parametrize("url", [
     "http://toko.example.id/hook", "ftp://toko.example.id/", "toko.example.id/hook", "",
-    "https://user:secret@toko.example.id/", "https:///nohost"])
+    "https://user:secret@toko.example.id/", "https:///nohost", "http://[invalid/hook",
+    "https://toko.example.id:99999/", "https://toko example.id/"])
 def test_other_urls_are_refused(url):
     assert domain.webhook_url_problem(url, development=True) is not None
 
