@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from backbone.clock import WIB
 from backbone.contracts import new_event
 from tests.e2e.test_notify import _eventually, _notified
 from tests.support.db import rows
@@ -52,7 +53,8 @@ def _order_for(broker, vendor, buyer):
 
 def _whatsapp_deliveries(infra, account_id):
     return rows(infra.database_url("notify"),
-                "SELECT id, status, attempts, provider_id, last_error FROM deliveries"
+                "SELECT id, status, attempts, provider_id, last_error, next_attempt_at"
+                " FROM deliveries"
                 " WHERE account_id = %s AND channel = 'whatsapp'", (account_id,))
 
 
@@ -128,6 +130,44 @@ def test_a_send_the_api_refuses_then_accepts_is_delivered_once(api, broker, buye
     assert (delivery["status"], delivery["attempts"], delivery["provider_id"]) == (
         "sent", 2, message["id"])
     _notified(api, opted_in, "order.placed")
+
+
+def test_an_answer_lost_to_the_timeout_is_tried_again_and_delivered_once(
+        api, broker, buyer, opted_in, system, infra):
+    system.whatsapp.stall_next(2.5)  # longer than LARIS_WHATSAPP_TIMEOUT_SECONDS (1)
+    _order_for(broker, opted_in, buyer)
+
+    [message] = _sent_to(system.whatsapp, opted_in["phone"])
+    [delivery] = _whatsapp_deliveries(infra, opted_in["id"])
+    assert (delivery["status"], delivery["attempts"], delivery["provider_id"]) == (
+        "sent", 2, message["id"])
+
+
+def test_quiet_hours_hold_whatsapp_until_they_end_but_not_the_inbox(api, broker, buyer,
+                                                                     opted_in, system, infra):
+    now = dt.datetime.now(WIB)
+    quiet = {"start": f"{now - dt.timedelta(hours=1):%H:%M}",
+             "end": f"{now + dt.timedelta(hours=1):%H:%M}"}
+    assert api.call("PUT", "/notifications/preferences", token=opted_in["token"],
+                    json={"quiet_hours": quiet}).status_code == 200
+    _order_for(broker, opted_in, buyer)
+
+    _notified(api, opted_in, "order.placed")
+    assert _eventually(lambda: [d for d in _whatsapp_deliveries(infra, opted_in["id"])
+                                if d["next_attempt_at"] > dt.datetime.now(WIB)])
+    [delivery] = _whatsapp_deliveries(infra, opted_in["id"])
+    assert delivery["status"] == "pending" and delivery["attempts"] == 0
+    assert delivery["next_attempt_at"].astimezone(WIB).strftime("%H:%M") == quiet["end"]
+    assert system.whatsapp.sent_to(opted_in["phone"]) == []
+
+
+def test_a_kind_the_person_keeps_off_whatsapp_is_not_sent_there(api, broker, buyer, opted_in,
+                                                                infra):
+    assert api.call("PUT", "/notifications/preferences", token=opted_in["token"], json={
+        "channels": {"order.placed": ["email"]}}).status_code == 200
+    _order_for(broker, opted_in, buyer)
+    _notified(api, opted_in, "order.placed")
+    assert _whatsapp_deliveries(infra, opted_in["id"]) == []
 
 
 def test_a_number_not_on_whatsapp_is_dead_lettered_at_once_with_the_apis_reason(

@@ -6,7 +6,8 @@ message: checks what the real API checks (the token, the phone-number id, an app
 name, as many body parameters as the template has, no new line in a parameter) and answers
 ``{"messages": [{"id": "wamid..."}]}`` or the API's error JSON. A test scripts the next
 answers: ``refuse_next(status, code, message)`` (as often as called, in order) and
-``stall_next(seconds)`` (answers only after that long: the client's timeout).
+``stall_next(seconds)`` (answers only after that long, with a 504, without taking the
+message: a request lost to the client's timeout).
 
 It also builds what the API sends back: ``status_callback(...)`` is the JSON of a delivery
 status webhook, and ``signature(body)`` its ``X-Hub-Signature-256`` under the app secret.
@@ -72,7 +73,9 @@ class FakeWhatsApp:
         return {"LARIS_WHATSAPP_BASE_URL": self.base_url,
                 "LARIS_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
                 "LARIS_WHATSAPP_TOKEN": TOKEN, "LARIS_WHATSAPP_APP_SECRET": APP_SECRET,
-                "LARIS_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN}
+                "LARIS_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+                # Short, so that a stalled answer is a timeout within a test.
+                "LARIS_WHATSAPP_TIMEOUT_SECONDS": "1"}
 
     def client(self, timeout_seconds=2.0):
         return whatsapp.WhatsAppCloud(self.base_url, PHONE_NUMBER_ID, TOKEN, timeout_seconds)
@@ -132,8 +135,8 @@ class FakeWhatsApp:
             kind, value, answer = scripted
             if kind == "stall":
                 time.sleep(value)
-            else:
-                return value, answer
+                return 504, error_body(1, "Please retry your request later.")
+            return value, answer
         return self._accept(body)
 
     def _accept(self, body):
