@@ -181,29 +181,33 @@ def track_order_confirmation(tx, event):
 def fire_due_reminders(tx, now):
     """Turns the due reminders into notifications (and their deliveries), each once: the
     rows stay locked until this transaction commits them ``sent``; returns how many were
-    due."""
+    due. One found after its deadline is ``lapsed``: reminding is pointless by then."""
     due = store.claim_due_reminders(tx, now, REMINDERS_PER_SWEEP)
     outbound = channels.available()
     for row in due:
-        if reminders.lapsed(row["deadline"], now):
-            store.finish_reminder(tx, row["id"], "lapsed")
-            continue
-        draft = reminders.draft(row["template"], str(row["account_id"]), row["facts"],
-                                row["ref"], now)
-        account = store.accounts_by_id(tx, {draft.account_id}).get(draft.account_id)
-        kind = reminders.NOTIFICATION_KINDS[row["template"]]
-        written = store.insert_notification(tx, domain.render(draft, domain.locale_of(account)) | {
-            "account_id": draft.account_id, "kind": kind, "ref": draft.ref,
-            "event_id": row["id"], "channel": domain.CHANNEL_INBOX})
-        if written:
-            keep_whatsapp_message(tx, written, draft, account)
-            queue_deliveries(tx, outbound, written, draft.account_id, kind)
-        store.finish_reminder(tx, row["id"], "sent")
-        log.info("reminder sent", extra={"reminder_id": str(row["id"]), "kind": row["kind"],
-                                         "subject": row["subject"],
-                                         "account_id": draft.account_id})
+        state = "lapsed" if reminders.lapsed(row["deadline"], now) else "sent"
+        if state == "sent":
+            write_reminder(tx, row, now, outbound)
+        store.finish_reminder(tx, row["id"], state)
+        log.info(f"reminder {state}", extra={
+            "reminder_id": str(row["id"]), "kind": row["kind"], "subject": row["subject"],
+            "account_id": str(row["account_id"])})
     return len(due)
 
+
+def write_reminder(tx, row, now, outbound):
+    """The reminder's notification in its recipient's language, with its deliveries; its
+    event id is the reminder's id, so the notifications' unique key holds here too."""
+    draft = reminders.draft(row["template"], str(row["account_id"]), row["facts"], row["ref"],
+                            now)
+    account = store.accounts_by_id(tx, {draft.account_id}).get(draft.account_id)
+    kind = reminders.NOTIFICATION_KINDS[row["template"]]
+    written = store.insert_notification(tx, domain.render(draft, domain.locale_of(account)) | {
+        "account_id": draft.account_id, "kind": kind, "ref": draft.ref, "event_id": row["id"],
+        "channel": domain.CHANNEL_INBOX})
+    if written:
+        keep_whatsapp_message(tx, written, draft, account)
+        queue_deliveries(tx, outbound, written, draft.account_id, kind)
 
 class NotifyService(laris.LarisService):
     name = "notify"
