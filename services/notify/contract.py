@@ -18,7 +18,10 @@ NOTIFICATION_KINDS = (
     "business.verified", "business.rejected", "business.certification_confirmed",
     "business.certification_refused", "expo.booth_allocated", "expo.application_waitlisted",
     "expo.booth_offered", "expo.booth_released", "order.placed", "order.status_changed",
-    "order.part_paid", "product.hidden", "stock.depleted")
+    "order.part_paid", "product.hidden", "stock.depleted",
+    # Reminders, from notify's own timer (services/notify/reminders.py).
+    "reminder.certification_expiring", "reminder.booth_offer_expiring",
+    "reminder.order_unconfirmed")
 # Where a notification may go besides the inbox, which is always on.
 DELIVERY_CHANNELS = ("email", "webhook", "whatsapp")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from backbone.clock import WIB
-from services.notify import contract, domain
+from services.notify import contract, domain, reminders
 from tests.support.webhook_receiver import verify
 
 # The example of the Standard Webhooks specification (standardwebhooks.com).
@@ -66,7 +66,8 @@ def test_a_kind_never_chosen_for_gets_every_channel():
 
 
 def test_the_contracts_vocabularies_are_the_domains():
-    assert set(contract.NOTIFICATION_KINDS) == set(domain.DRAFTERS)
+    assert set(contract.NOTIFICATION_KINDS) == set(domain.DRAFTERS) | set(
+        reminders.NOTIFICATION_KINDS.values())
     assert set(contract.DELIVERY_CHANNELS) == set(domain.DELIVERY_CHANNELS)
 
 
