@@ -131,10 +131,14 @@ class CatalogueCache:
     generation: every fact moves the generation on; a search is fresh only at the generation
     it began at, a product page until a fact names its product."""
 
-    def __init__(self, max_bytes, max_age_seconds, start_listener, clock=time.monotonic):
-        """``start_listener(cache)`` starts what will call ``listening`` and ``apply``."""
+    def __init__(self, max_bytes, max_age_seconds, start_listener, clock=time.monotonic,
+                 coalesce_seconds=10.0):
+        """``start_listener(cache)`` starts what will call ``listening`` and ``apply``.
+        ``coalesce_seconds``: how long a miss waits for the same URL's miss already asking
+        (the RPC's own time limit)."""
         self.max_bytes = max_bytes
         self.max_age = max_age_seconds
+        self.coalesce_seconds = coalesce_seconds
         self._clock = clock
         self._answers = collections.OrderedDict()
         self._bytes = 0
@@ -147,6 +151,7 @@ class CatalogueCache:
         self._start_listener = start_listener
         self._listener = None
         self._starting = threading.Lock()
+        self._asking = {}  # key -> Event set when the miss asking the marketplace is done
 
     # --- serving ---------------------------------------------------------------------------
 
@@ -188,6 +193,25 @@ class CatalogueCache:
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._answers)))
             return True
+
+    def ask_or_wait(self, key):
+        """Concurrent misses of one URL ask the marketplace once (right after a fact drops a
+        popular search, every request for it misses at the same moment). True: this request
+        asks, and must call ``asked`` after; False: another asked and is done, or gave up
+        (look the key up again, and ask if it is still missing)."""
+        with self._lock:
+            asking = self._asking.get(key)
+            if asking is None:
+                self._asking[key] = threading.Event()
+                return True
+        asking.wait(self.coalesce_seconds)
+        return False
+
+    def asked(self, key):
+        with self._lock:
+            asking = self._asking.pop(key, None)
+        if asking is not None:
+            asking.set()
 
     def _fresh(self, answer):
         if answer.generation < self._floor:
@@ -333,10 +357,22 @@ def serve(kind, path_args, caller_passed, compute):
     cache.ensure_listener()
     key = cache_key(request.path, request.args.items(multi=True))
     answer = cache.lookup(key)
+    asking = answer is None and cache.ask_or_wait(key)
+    if answer is None and not asking:
+        answer = cache.lookup(key)  # what the request that asked brought back
     if answer is not None:
         LOOKUPS.labels(route, "hit").inc()
         response = Response(answer.body, status=answer.status, mimetype=answer.mimetype)
         return _conditional(response, answer.etag, "hit")
+    try:
+        return _ask(cache, key, route, product_id, private, compute)
+    finally:
+        if asking:
+            cache.asked(key)
+
+
+def _ask(cache, key, route, product_id, private, compute):
+    """A miss: the marketplace answers, and a 200 is kept for the next asker."""
     ticket = cache.begin()
     response = compute()
     if ticket is None or response.status_code != 200:
@@ -377,4 +413,5 @@ def from_config():
     return CatalogueCache(
         max_bytes=int(config.env_float("LARIS_CATALOGUE_CACHE_MB") * 1024 * 1024),
         max_age_seconds=config.env_float("LARIS_CATALOGUE_CACHE_SECONDS"),
-        start_listener=lambda cache: FactListener.started(cache, config.amqp_uri()))
+        start_listener=lambda cache: FactListener.started(cache, config.amqp_uri()),
+        coalesce_seconds=config.env_float("LARIS_RPC_TIMEOUT"))

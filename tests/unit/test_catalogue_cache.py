@@ -1,6 +1,7 @@
 """The catalogue cache's rules: keys, freshness by generation, the bypass while no listener
 consumes, its bounds; and how a cached route answers through the gateway (with the fake of
 our own RPC port from test_gateway)."""
+import threading
 import uuid
 
 import pytest
@@ -155,6 +156,22 @@ def test_after_a_business_fact_nothing_is_kept_until_the_marketplace_applied_it(
     assert cache.begin() is None
     clock.now += BUSINESS_FACT_SETTLE_SECONDS
     assert keep(cache, "page", product_id=PRODUCT)
+
+
+def test_concurrent_misses_of_one_url_ask_the_marketplace_once():
+    cache = listening_cache()
+    assert cache.ask_or_wait("search")  # the first miss asks
+    followers = []
+    follower = threading.Thread(target=lambda: followers.append(cache.ask_or_wait("search")))
+    follower.start()
+    follower.join(0.2)
+    assert follower.is_alive()  # the second waits for the first's answer
+
+    keep(cache, "search")
+    cache.asked("search")
+    follower.join(1)
+    assert followers == [False] and cache.lookup("search") is not None
+    assert cache.ask_or_wait("search")  # the next miss (once it is stale) asks again
 
 
 def test_the_least_recently_used_answers_go_first_when_memory_is_full():
