@@ -142,8 +142,9 @@ def test_another_vendor_cannot_change_a_product(api, vendor, business):
     assert api.get(f"/products/{product['id']}").json()["price_idr"] == product["price_idr"]
 
 
-@pytest.mark.parametrize("bad", [{}, {"stock": -5}, {"business_id": MISSING},
-                                 {"category": "elektronik"}])
+@pytest.mark.parametrize("bad", [{"stock": -5}, {"business_id": MISSING},
+                                 {"category": "elektronik"},
+                                 {"images": ["http://cdn.laris.example/a.jpg"]}])
 def test_a_bad_patch_is_422_and_changes_nothing(api, vendor, business, bad):
     product = list_product(api, vendor, business)
     response = api.patch(f"/products/{product['id']}", token=vendor["token"], json=bad)

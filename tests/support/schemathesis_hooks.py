@@ -3,6 +3,8 @@
 - An ``Idempotency-Key`` is a fresh value per new request (reusing one with another body is a
   422 by design).
 - A ``cursor`` is opaque: clients only send back the ones the API gave out.
+- A price range's ``min_price_idr`` is not above its ``max_price_idr`` (GET /products; its
+  description says so, a JSON Schema of one parameter cannot).
 - A certificate's ``valid_until`` is today or later: JSON Schema has no date relative to today.
 - A QRIS payload ends with its checksum (tag 63): a vendor sends the one printed on its
   sticker, which no JSON Schema can state.
@@ -33,6 +35,9 @@ def map_headers(context, headers):
 def map_query(context, query):
     if query:
         query.pop("cursor", None)
+        low, high = query.get("min_price_idr"), query.get("max_price_idr")
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            query["min_price_idr"], query["max_price_idr"] = high, low
     return query
 
 
