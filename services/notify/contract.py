@@ -73,18 +73,28 @@ class QuietHours(Schema):
                        "midnight)", "example": "07:00"})
 
 
+def channels_field(kind):
+    """The attribute of ``ChannelsByKind`` for ``kind`` (marshmallow reads a dot in an
+    attribute's name as a path)."""
+    return kind.replace(".", "__")
+
+
+# One optional property per kind, so the document names every key a client may send.
+ChannelsByKind = Schema.from_dict({
+    channels_field(kind): fields.List(
+        Text(20, validate=validate.OneOf(DELIVERY_CHANNELS)), data_key=kind,
+        validate=validate.Length(max=len(DELIVERY_CHANNELS)))
+    for kind in NOTIFICATION_KINDS}, name="ChannelsByKind")
+
+
 class Preferences(Schema):
-    channels = fields.Dict(
-        keys=_kind(), values=fields.List(
-            Text(20, validate=validate.OneOf(DELIVERY_CHANNELS)),
-            validate=validate.Length(max=len(DELIVERY_CHANNELS))),
-        load_default=dict, metadata={
-            "description": "Per kind of notification, the channels wanted besides the inbox "
-                           "(always on); a kind not named gets every channel, [] none.",
-            "example": {"order.placed": ["email", "webhook"], "business.verified": []}})
+    channels = fields.Nested(ChannelsByKind, load_default=dict, metadata={
+        "description": "Per kind of notification, the channels wanted besides the inbox "
+                       "(always on); a kind not named gets every channel, [] none.",
+        "example": {"order.placed": ["email", "webhook"], "business.verified": []}})
     quiet_hours = fields.Nested(QuietHours, allow_none=True, load_default=None, metadata={
         "description": "WhatsApp waits until they end; the inbox and e-mail go at once. "
-                       "null: none."})
+                       "null (or start equal to end): none."})
 
 
 # --- webhooks -------------------------------------------------------------------------------

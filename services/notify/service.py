@@ -253,14 +253,12 @@ class NotifyService(laris.LarisService):
         caller = checked_caller(caller)
         body = load_valid(contract.Preferences(), body)
         start = end = None
-        if body["quiet_hours"]:
-            start, end = (dt.time.fromisoformat(body["quiet_hours"][edge])
-                          for edge in ("start", "end"))
-            if start == end:
-                raise ValidationFailed("Quiet hours must not start and end at the same time.",
-                                       fields={"quiet_hours": ["start and end are equal"]})
-        channels_by_kind = {kind: sorted(set(wanted))
-                            for kind, wanted in body["channels"].items()}
+        quiet = body["quiet_hours"]
+        if quiet and quiet["start"] != quiet["end"]:  # equal: an empty span, no quiet hours
+            start, end = (dt.time.fromisoformat(quiet[edge]) for edge in ("start", "end"))
+        channels_by_kind = {kind: sorted(set(body["channels"][contract.channels_field(kind)]))
+                            for kind in contract.NOTIFICATION_KINDS
+                            if contract.channels_field(kind) in body["channels"]}
         with self.db.transaction() as tx:
             saved = store.save_preferences(tx, caller["account_id"], channels_by_kind,
                                            start, end)

@@ -255,7 +255,6 @@ def test_quiet_hours_hold_no_email(api, broker, mail, vendor, buyer):
     {"channels": {"order.placed": ["fax"]}},
     {"channels": {"order.eaten": ["email"]}},
     {"quiet_hours": {"start": "25:00", "end": "07:00"}},
-    {"quiet_hours": {"start": "21:00", "end": "21:00"}},
     {"quiet_hours": {"start": "21:00"}},
     {"channels": ["email"]},
 ])
