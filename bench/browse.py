@@ -10,14 +10,16 @@ run: searches and product pages with 100,000 products loaded, the catalogue cach
    law (s = 1) over 43 Indonesian queries (spelling variants and typos included) or none,
    each filter (category, kecamatan, export-ready, price range) and each order present or
    not by its own odds, 15% of them a second page (a cursor from the first); product pages
-   whose products follow a Zipf law (s = 1) over every product on show. Thousands of
-   different URLs in each row; the table says how many.
+   whose products follow a Zipf law (s = 1) over every product on show. The table says how
+   many different URLs each row asked, and the cache's hit rate.
+   One more row isolates what an answer from memory costs: the 300 likeliest product pages
+   and the 43 searches without filters, each asked a few times just before the row.
 3. The load: closed-loop clients, each a process of its own with one keep-alive connection
    and a minimal HTTP/1.1 client (pre-built requests, Content-Length framing), bounded in
    time, on loopback, at c = 4 and c = 16. /healthz is measured the same way in each phase:
    the load tool's own ceiling is at least that figure.
 4. Phases: the gateway restarted with LARIS_CATALOGUE_CACHE=off (every request an RPC), then
-   with it on (the default), after a warm-up of the same mix from another seed. Ratios are
+   with it on (the default), each after a 30 s warm-up of the mix. Ratios are
    each row's throughput over /healthz's at the same concurrency in the same phase.
 
 Prints a table and, as its last line, one JSON object; it asserts nothing about time.
@@ -53,6 +55,8 @@ SEED = 2025
 ZIPF_S = 1.0
 SECOND_PAGE_SHARE = 0.15
 SECOND_PAGES = 200  # of the most likely searches, each fetched once to learn its cursor
+HEAD_PRODUCTS = 300
+PREFILL_ASKS = 6
 REQUESTS_PER_CLIENT = 20_000  # drawn ahead; a client cycles through its own
 # As make run configures the gateway, with quieter logs: the bench measures the read path,
 # not logging (bench/orders.py does the same).
@@ -67,6 +71,7 @@ QUERIES = [
     "kerupuk udang", "krupuk", "susu kedelai", "teh rosella", "gula aren",
     "oleh-oleh khas malang", "oleh oleh", "pedas", "renyah", "premium", "buatan tangan",
     "tempe sanan", None]
+HEAD_ROW = f"{HEAD_PRODUCTS} pages + {len(QUERIES)} searches, asked before"
 # (value, weight): None is the filter left out.
 FILTERS = {
     "category": [(None, 12)] + [(category, 1) for category in CATEGORIES],
@@ -140,18 +145,28 @@ def search_sampler(space, pages, rng):
     return lambda: second.draw() if rng.random() < SECOND_PAGE_SHARE else first.draw()
 
 
-def product_sampler(product_ids, rng):
-    """Popularity by a Zipf law over the products, in an order of their own (seeded)."""
-    ranked = list(product_ids)
-    rng.shuffle(ranked)
+def product_sampler(ranked, rng):
+    """Popularity by a Zipf law over the products, most popular first in ``ranked``."""
     sampler = Sampler([f"/api/v1/products/{pid}" for pid in ranked],
                       zipf_weights(len(ranked)), rng)
     return sampler.draw
 
 
-def uniform_product_sampler(product_ids, rng):
-    paths = [f"/api/v1/products/{pid}" for pid in product_ids]
-    return lambda: rng.choice(paths)
+def head_paths(ranked):
+    """What the cache holds at any time in steady state: the likeliest product pages and
+    the searches without filters."""
+    return ([f"/api/v1/products/{pid}" for pid in ranked[:HEAD_PRODUCTS]]
+            + [search_path({"q": q}) for q in QUERIES])
+
+
+def prefill(system, paths):
+    """Each path asked on several new connections, so that every gateway worker has it."""
+    def ask(path):
+        for _ in range(PREFILL_ASKS):
+            requests.get(system.url(path), timeout=60)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(ask, paths))
 
 
 # --- the load -----------------------------------------------------------------------------
@@ -265,22 +280,25 @@ def load_catalogue(infra):
         postgres.close()
 
 
-def phase(system, cache, searches, pages, rng, uniform=None):
+def phase(system, cache, searches, pages, head, rng):
+    """The rows of one setting of the cache, on a restarted gateway: a warm-up of the mix
+    (the database's buffers, and the cache when on), then each row at each concurrency."""
     system.restart("gateway", extra_env={"LARIS_CATALOGUE_CACHE": cache})
+    warm = drive(system, "warm-up", 16, lambda: (
+        searches() if rng.random() < 0.5 else pages()), WARM_SECONDS)
+    print(f"  cache {cache}, warm-up: {warm.per_second:.0f}/s, hit rate {warm.hit_rate:.2f}",
+          flush=True)
     rows = []
-    if cache == "on":
-        warm = drive(system, "warm-up", 16, lambda: (
-            searches() if rng.random() < 0.5 else pages()), WARM_SECONDS)
-        print(f"  warm-up: {warm.per_second:.0f}/s, hit rate {warm.hit_rate:.2f}", flush=True)
     for concurrency in CONCURRENCIES:
         for name, draw in (("GET /healthz", lambda: "/healthz"),
-                           ("search mix", searches), ("product pages", pages)):
+                           (HEAD_ROW, lambda: rng.choice(head)),
+                           ("searches, Zipf mix", searches),
+                           ("product pages, Zipf mix", pages)):
+            if name == HEAD_ROW:
+                prefill(system, head)  # just before: answers live LARIS_CATALOGUE_CACHE_SECONDS
             row = drive(system, f"{name}, cache {cache}", concurrency, draw)
             print(f"  {row.name} c={concurrency}: {row.per_second:.0f}/s", flush=True)
             rows.append(row)
-    if uniform is not None:
-        rows.append(drive(system, f"product pages, uniform, cache {cache}",
-                          max(CONCURRENCIES), uniform))
     return rows
 
 
@@ -295,13 +313,14 @@ def main():
         print(f"{PRODUCTS:,} products of {BUSINESSES:,} businesses loaded in {load_s:.1f} s; "
               f"{len(product_ids):,} on show", flush=True)
         rng = random.Random(SEED)
+        ranked = list(product_ids)
+        rng.shuffle(ranked)  # popularity owes nothing to age
         space = search_space()
-        pages = second_pages(system, space)
-        searches = search_sampler(space, pages, rng)
-        products = product_sampler(product_ids, rng)
-        rows = phase(system, "off", searches, products, rng)
-        rows += phase(system, "on", searches, products, rng,
-                      uniform=uniform_product_sampler(product_ids, rng))
+        searches = search_sampler(space, second_pages(system, space), rng)
+        products = product_sampler(ranked, rng)
+        head = head_paths(ranked)
+        rows = phase(system, "off", searches, products, head, rng)
+        rows += phase(system, "on", searches, products, head, rng)
     finally:
         system.stop()
         infra.tear_down()
@@ -311,7 +330,7 @@ def main():
 def report(rows):
     healthz = {(row.name.split(", cache ")[1], row.concurrency): row.per_second
                for row in rows if row.name.startswith("GET /healthz")}
-    print(f"\n{'through the gateway':<40} {'c':>3} {'per s':>8} {'x healthz':>9} "
+    print(f"\n{'through the gateway':<56} {'c':>3} {'per s':>8} {'x healthz':>9} "
           f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'URLs':>6} {'hits':>5}")
     figures, ratios = {}, {}
     for row in rows:
@@ -319,7 +338,7 @@ def report(rows):
         ratio = row.per_second / healthz[(row.name.rsplit("cache ", 1)[1], row.concurrency)]
         hits = "" if row.hit_rate is None or row.name.startswith("GET") else \
             f"{row.hit_rate:.2f}"
-        print(f"{row.name:<40} {row.concurrency:>3} {row.per_second:>8.1f} {ratio:>9.2f} "
+        print(f"{row.name:<56} {row.concurrency:>3} {row.per_second:>8.1f} {ratio:>9.2f} "
               f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.errors:>6} {row.distinct:>6} "
               f"{hits:>5}")
         figures[f"{label} per_s"] = round(row.per_second, 1)
@@ -329,7 +348,9 @@ def report(rows):
             figures[f"{label} hit_rate"] = round(row.hit_rate, 3)
         if not row.name.startswith("GET"):
             ratios[f"{label} vs healthz"] = round(ratio, 3)
-    print(f"\n({SECONDS} s per row after a {WARM_SECONDS} s warm-up with the cache on; "
+    print(f"\n({SECONDS} s per row after a {WARM_SECONDS} s warm-up of the mix; the "
+          f"{HEAD_PRODUCTS} + {len(QUERIES)} each asked {PREFILL_ASKS} times just before their "
+          "rows; "
           "closed-loop clients, one process and one keep-alive connection each; 2 cores "
           "shared by the load, the gateway's 2 workers, the services, RabbitMQ and PostgreSQL)")
     print(json.dumps({"bench": "browse", "figures": figures, "ratios": ratios}))
