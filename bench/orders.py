@@ -108,8 +108,20 @@ def order(api, session, buyer, lines, key=None):
 
 
 def accounts(api, role, count):
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        return list(pool.map(lambda _: api.new_account(role), range(count)))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:   # the registry hashes 2 at once
+        return list(pool.map(lambda _: account(api, role), range(count)))
+
+
+def account(api, role, tries=5):
+    """A new account and its token; on a loaded machine the registry may answer 503 (it
+    hashes passwords a few at a time), so a sign-up is tried again, with a new e-mail."""
+    for attempt in range(1, tries + 1):
+        try:
+            return api.new_account(role)
+        except AssertionError:
+            if attempt == tries:
+                raise
+            time.sleep(attempt)
 
 
 def stocks(db, product_ids):

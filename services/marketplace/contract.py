@@ -173,7 +173,6 @@ REQUEST_SCHEMAS = (ProductCreate, ProductChange, ProductHide, ProductFeature, Pr
 
 # --- orders ---
 
-
 # Orders a buyer may place in one go; quantities per line.
 MAX_ORDER_ITEMS = 50
 MAX_QUANTITY = 1000

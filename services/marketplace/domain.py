@@ -267,6 +267,17 @@ def check_orderable(items, products):
                        "reserved.", fields={"items": short}, details={"reason": "out_of_stock"})
 
 
+def check_prices_unchanged(priced_at, locked):
+    """The order was priced from ``priced_at``; the rows locked to take the stock must still
+    say the same, or the buyer is told (a price changed while they ordered)."""
+    moved = [product["name"] for product_id, product in locked.items()
+             if product["price_idr"] != priced_at[product_id]["price_idr"]]
+    if moved:
+        raise Conflict(f"The price of {', '.join(moved)} changed while the order was placed: "
+                       "check it and order again; nothing was reserved.",
+                       details={"reason": "price_changed"})
+
+
 def _names(errors, items, products):
     return ", ".join(products[items[int(index)]["product_id"]]["name"] for index in errors)
 

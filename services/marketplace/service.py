@@ -177,7 +177,8 @@ class MarketplaceService(laris.LarisService):
     @rpc
     def place_order(self, caller, body, idempotency_key=None):
         """Takes the stock of every item in one transaction, or none of it: a short item
-        refuses the whole order (409 naming it). Prices are read from the locked rows."""
+        refuses the whole order (409 naming it). The prices charged are those of the rows
+        locked when the stock is taken."""
         caller = checked_caller(caller)
         domain.check_buyer(caller)
         data = load_valid(contract.OrderCreate(), body)
@@ -186,11 +187,9 @@ class MarketplaceService(laris.LarisService):
         with self.db.transaction() as tx:
             if (earlier := idempotency.replay(tx, scope, idempotency_key, body)) is not None:
                 return earlier
-            order_id = self._place(tx, caller, data)
-            view = self._order_view(tx, caller, store.order_by_id(tx, order_id))
+            view = self._place(tx, caller, data)
             idempotency.remember(tx, scope, idempotency_key, view)
-        log.info("order placed", extra={"order_id": str(order_id),
-                                        "total_idr": view["total_idr"]})
+        log.info("order placed", extra={"order_id": view["id"], "total_idr": view["total_idr"]})
         return view
 
     @rpc
@@ -346,9 +345,17 @@ class MarketplaceService(laris.LarisService):
     # --- orders: helpers ---
 
     def _place(self, tx, caller, data):
-        """The order, its parts and lines, its history and the stock taken; returns its id."""
+        """The order, its parts and lines, its history, and the stock taken last: the rows of
+        its products are locked only for the end of the transaction, so orders sharing a
+        product wait on each other as briefly as possible. Returns the order's view.
+
+        The products are read twice: first without a lock, to price the order (and refuse a
+        hopeless one before locking anything), then locked, to check and take the stock. A
+        price changed between the two is a 409: the buyer is never charged a price other than
+        the one in the answer, nor one older than the stock taken."""
         items = data["items"]
-        products = store.products_for_order(tx, [item["product_id"] for item in items])
+        product_ids = [item["product_id"] for item in items]
+        products = store.products_for_order(tx, product_ids)
         domain.check_orderable(items, products)
         now, order_id, method = clock.now(), uuid.uuid4(), data["payment_method"]
         due_at = domain.payment_due_at(method, now,
@@ -363,11 +370,15 @@ class MarketplaceService(laris.LarisService):
         for part in parts:
             store.add_history(tx, part["id"], "status", None, "placed", domain.BUYER,
                               caller["account_id"])
-        self._announce_stock(tx, store.take_stock(
-            tx, {item["product_id"]: item["quantity"] for item in items}))
         tx.emit(events.ORDER_PLACED, events.order_placed(order, parts),
                 aggregate=events.order_aggregate(order_id, 1))
-        return order_id
+        view = self._order_view(tx, caller, store.order_by_id(tx, order_id))
+        locked = store.products_for_order(tx, product_ids, lock=True)
+        domain.check_orderable(items, locked)
+        domain.check_prices_unchanged(products, locked)
+        self._announce_stock(tx, store.take_stock(
+            tx, {item["product_id"]: item["quantity"] for item in items}))
+        return view
 
     def _move(self, tx, order, part, to_status, actor, account_id, note):
         """One part moves (already checked): its status, its history, its stock back on a

@@ -168,19 +168,19 @@ STOCK_PRODUCT_COLUMNS = ("p.id, p.business_id, p.name, p.description, p.category
 
 # --- stock ----------------------------------------------------------------------------------
 
-def products_for_order(tx, product_ids):
+def products_for_order(tx, product_ids, lock=False):
     """The products an order names, by id (as text), each with its business as the read
-    model knows it. Their rows stay locked until the order commits or rolls back, taken in id
-    order, so two orders sharing products queue instead of deadlocking, and the price and
-    stock read here are the ones the order is placed at."""
+    model knows it. ``lock``: their rows stay locked until the order commits or rolls back,
+    taken in id order, so two orders sharing products queue instead of deadlocking, and the
+    stock and price read are the ones the order is placed at."""
     rows = tx.all(
-        """SELECT p.id, p.business_id, p.name, p.price_idr, p.stock, p.hidden,
-                  b.owner_account_id, b.name AS business_name,
-                  COALESCE(b.status, 'unknown') AS business_status
-             FROM products p LEFT JOIN businesses b ON b.id = p.business_id
-            WHERE p.id = ANY(%s::uuid[])
-            ORDER BY p.id
-              FOR UPDATE OF p""", ([str(product_id) for product_id in product_ids],))
+        f"""SELECT p.id, p.business_id, p.name, p.price_idr, p.stock, p.hidden,
+                   b.owner_account_id, b.name AS business_name,
+                   COALESCE(b.status, 'unknown') AS business_status
+              FROM products p LEFT JOIN businesses b ON b.id = p.business_id
+             WHERE p.id = ANY(%s::uuid[])
+             ORDER BY p.id{" FOR UPDATE OF p" if lock else ""}""",
+        ([str(product_id) for product_id in product_ids],))
     return {str(row["id"]): row for row in rows}
 
 

@@ -278,3 +278,14 @@ def test_a_dynamic_qris_is_offered_only_for_a_qris_part_still_to_pay():
                  _part("cancelled", method="qris")):
         with pytest.raises(Conflict):
             domain.check_qris_payable(part, stored)
+
+
+def test_a_price_changed_between_pricing_and_taking_the_stock_is_a_409_naming_it():
+    kopi = _product("Kopi Dampit", 40_000, 10, "b1", "o1")
+    tempe = _product("Keripik Tempe Sanan", 15_000, 10, "b1", "o1")
+    priced = _catalogue(kopi, tempe)
+    domain.check_prices_unchanged(priced, _catalogue(kopi | {"stock": 3}, tempe))
+    with pytest.raises(Conflict) as refused:
+        domain.check_prices_unchanged(priced, _catalogue(kopi | {"price_idr": 42_500}, tempe))
+    assert "Kopi Dampit" in refused.value.message
+    assert refused.value.details == {"reason": "price_changed"}
