@@ -151,6 +151,10 @@ class Delivery(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     sent_at = fields.AwareDateTime(allow_none=True)
+    provider_status = fields.String(allow_none=True, metadata={
+        "description": "WhatsApp: the furthest status the Cloud API reported for the message "
+                       "(sent, delivered, read, failed; docs/whatsapp.md); null before any, "
+                       "and on other channels"})
 
 
 class DeliveryPage(Schema):

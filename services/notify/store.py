@@ -185,7 +185,9 @@ def webhooks_for(tx, account_id, kind):
 
 DELIVERY_COLUMNS = """d.id, d.notification_id, d.account_id, d.channel, d.destination,
     d.status, d.attempts, d.next_attempt_at, d.last_error, d.provider_id, d.created_at,
-    d.updated_at, d.sent_at, n.kind"""
+    d.updated_at, d.sent_at, n.kind,
+    (SELECT w.status FROM whatsapp_statuses AS w
+      WHERE d.channel = 'whatsapp' AND w.provider_id = d.provider_id) AS provider_status"""
 
 
 def insert_delivery(tx, notification_id, account_id, channel, destination):

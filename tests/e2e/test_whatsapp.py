@@ -230,14 +230,17 @@ def test_a_forged_or_unsigned_status_is_refused_and_changes_nothing(api, infra, 
     assert _status_of(infra, wamid) is None
 
 
-def test_a_genuine_status_moves_the_delivery_forward_only(api, infra, delivered):
-    wamid, _, phone = delivered
+def test_a_genuine_status_moves_the_delivery_forward_only(api, infra, admin, delivered):
+    wamid, delivery_id, phone = delivered
     for status, recorded in (("delivered", 1), ("read", 1), ("delivered", 0)):
         answer = _post_status(api, FakeWhatsApp.status_callback(wamid, status, phone),
                               FakeWhatsApp.signature)
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"recorded": recorded}
     assert _status_of(infra, wamid) == "read"
+    listed = api.get("/deliveries", token=admin["token"], params={"limit": 100}).json()
+    [shown] = [d for d in listed["items"] if d["id"] == str(delivery_id)]
+    assert (shown["status"], shown["provider_status"]) == ("sent", "read")
     unknown = _post_status(api, FakeWhatsApp.status_callback("wamid.unknown", "read", phone),
                            FakeWhatsApp.signature)
     assert unknown.status_code == 200 and unknown.json() == {"recorded": 0}

@@ -8,6 +8,8 @@
 - A certificate's ``valid_until`` is today or later: JSON Schema has no date relative to today.
 - A QRIS payload ends with its checksum (tag 63): a vendor sends the one printed on its
   sticker, which no JSON Schema can state.
+- A WhatsApp ``phone`` is a real Indonesian mobile number: which digits make one is the
+  numbering plan's, not a JSON Schema's.
 Everything else the fuzzer generates from the document as it is served.
 """
 import datetime as dt
@@ -45,6 +47,8 @@ def map_query(context, query):
 def map_body(context, body):
     if isinstance(body, dict) and context.operation.path.endswith("/qris"):
         body["payload"] = STATIC_QRIS
+    if isinstance(body, dict) and context.operation.path.endswith("/notifications/whatsapp"):
+        body["phone"] = "0812-3456-7890"
     if isinstance(body, dict) and isinstance(body.get("valid_until"), str):
         try:
             # The registry's days are WIB days, whatever the machine's time zone.
