@@ -1,8 +1,9 @@
 """The catalogue's read path: public product pages and searches answered from memory.
 
 Each gateway worker keeps the catalogue answers it served (path and query in, exact body out)
-and drops them when the marketplace says something changed: a background thread consumes the
-marketplace's facts on an exclusive, auto-delete queue of its own. The consistency promise
+and drops them when a fact says something changed: a background thread consumes the
+marketplace's facts (and the registry's about businesses) on an exclusive, auto-delete queue
+of its own. Concurrent misses of one URL ask the marketplace once. The consistency promise
 (docs/catalogue-read-path.md):
 
 - A fact about a product drops that product's page and every cached search, in every worker,
@@ -46,8 +47,8 @@ FACTS = {"marketplace.events": ("product.*", "stock.*", "order.placed", "order.s
 # gateway heard of it: answers computed this soon after one are not kept, since they may
 # predate the marketplace's change.
 BUSINESS_FACT_SETTLE_SECONDS = 2.0
-# Facts this many products apart are remembered one by one; beyond that, everything cached
-# before is forgotten at once rather than the memory growing.
+# Up to this many products named by facts are remembered one by one; beyond that, everything
+# kept before is forgotten at once rather than the memory growing.
 CHANGED_PRODUCTS_REMEMBERED = 50_000
 RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 # The listener notices a silently dead connection within about two heartbeats.
@@ -355,6 +356,9 @@ def serve(kind, path_args, caller_passed, compute):
     if cache is None or private or (kind == "product" and product_id is None):
         return _bypass(route, compute(), private)
     cache.ensure_listener()
+    ticket = cache.begin()
+    if ticket is None:  # nothing may be kept now, so nothing kept is fresh either
+        return _bypass(route, compute(), private)
     key = cache_key(request.path, request.args.items(multi=True))
     answer = cache.lookup(key)
     asking = answer is None and cache.ask_or_wait(key)
@@ -365,17 +369,17 @@ def serve(kind, path_args, caller_passed, compute):
         response = Response(answer.body, status=answer.status, mimetype=answer.mimetype)
         return _conditional(response, answer.etag, "hit")
     try:
-        return _ask(cache, key, route, product_id, private, compute)
+        return _ask(cache, key, ticket, route, product_id, private, compute)
     finally:
         if asking:
             cache.asked(key)
 
 
-def _ask(cache, key, route, product_id, private, compute):
-    """A miss: the marketplace answers, and a 200 is kept for the next asker."""
-    ticket = cache.begin()
+def _ask(cache, key, ticket, route, product_id, private, compute):
+    """A miss: the marketplace answers, and a 200 is kept for the next asker (unless a fact
+    arrived since ``ticket`` was taken, which the cache checks)."""
     response = compute()
-    if ticket is None or response.status_code != 200:
+    if response.status_code != 200:
         return _bypass(route, response, private)
     etag = _etag_of(response)
     cache.store(key, ticket, response.get_data(), response.status_code, response.mimetype,

@@ -26,6 +26,10 @@ IDEMPOTENCY_KEY_PARAMETER = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
     "description": "Retrying with the same key and body returns the first result instead of "
                    "writing twice; the same key with another body is a 422."}
+IF_NONE_MATCH_PARAMETER = {
+    "in": "header", "name": "If-None-Match", "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "The ETag of an answer already held: unchanged, the answer is a 304."}
 _PATH_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -82,7 +86,8 @@ def route(blp, method, rule, rpc, *, roles=None, body=None, query=None, response
     if roles is not None:
         view = auth.requires(*roles)(view)
     for decorate in _documentation(blp, body, query, response, status, description, roles,
-                                   idempotent, forwarded_headers, mimetype):
+                                   idempotent, forwarded_headers, mimetype,
+                                   conditional=cache is not None):
         view = decorate(view)
     blp.route(rule, methods=[method], endpoint=method_name)(view)
 
@@ -100,7 +105,7 @@ def _check_cacheable(cache, method, rule, roles, path_names):
 
 
 def _documentation(blp, body, query, response, status, description, roles, idempotent,
-                   headers, mimetype):
+                   headers, mimetype, conditional=False):
     operation = {"parameters": []}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {
@@ -112,8 +117,13 @@ def _documentation(blp, body, query, response, status, description, roles, idemp
     for header in headers:
         operation["parameters"].append({"in": "header", "name": header, "required": False,
                                         "schema": {"type": "string", "maxLength": 100}})
+    if conditional:
+        operation["parameters"].append(IF_NONE_MATCH_PARAMETER)
     if roles is not None:
         operation["security"] = BEARER
     yield blp.doc(**operation)
     yield blp.alt_response(status, schema=response, success=True, description=description,
                            content_type=mimetype)
+    if conditional:
+        yield blp.alt_response(304, description="Not modified: the answer's ETag is one sent "
+                                                "in If-None-Match. No body.")

@@ -256,6 +256,16 @@ def test_a_callers_own_view_and_errors_are_never_kept(catalogue_app):
     assert len(rpc.calls) == 4
 
 
+def test_every_request_asks_the_marketplace_while_no_listener_consumes(catalogue_app):
+    catalogue_app.extensions["catalogue_cache"] = CatalogueCache(
+        100_000, 30.0, start_listener=lambda c: "still connecting", clock=Clock())
+    rpc, client = catalogue_app.extensions["rpc"], catalogue_app.test_client()
+    rpc.outcome = {"items": [], "next_cursor": None}
+    answers = [client.get("/api/v1/things?q=kopi") for _ in range(3)]
+    assert {answer.headers["X-Cache"] for answer in answers} == {"bypass"}
+    assert len(rpc.calls) == 3
+
+
 def test_only_a_public_get_may_be_cached():
     blp = Blueprint("refused", __name__)
     with pytest.raises(ValueError):
