@@ -336,3 +336,23 @@ def test_the_vendor_cancels_before_shipping_but_not_after(api, organizer, vendor
     assert move(api, vendor, kept, "shipped").status_code == 200
     assert move(api, vendor, kept, "cancelled").status_code == 409
     assert stock_of(db, tempe) == 9
+
+
+def test_each_vendor_is_notified_of_their_own_lines_only(
+        api, organizer, vendor, other_vendor, buyer):
+    """The contract's promise, through notify: order.placed carries each vendor's lines with
+    the vendor's account, and notify tells each vendor about theirs alone."""
+    _, [tempe] = shop(api, vendor, organizer, {"name": "Keripik Tempe Sanan Pedas"})
+    _, [apel] = shop(api, other_vendor, organizer, {"name": "Sari Apel Batu Manalagi"})
+    order = place(api, buyer, (tempe, 2), (apel, 1))
+
+    def told(account):
+        inbox = api.get("/notifications", token=account["token"]).json()["items"]
+        return [n for n in inbox if n["ref"] and n["ref"]["id"] == order["id"]]
+
+    [mine] = wait_for(lambda: told(vendor))
+    [theirs] = wait_for(lambda: told(other_vendor))
+    assert tempe["name"] in mine["body"] and apel["name"] not in mine["body"]
+    assert apel["name"] in theirs["body"] and tempe["name"] not in theirs["body"]
+    [receipt] = wait_for(lambda: told(buyer))
+    assert tempe["name"] in receipt["body"] and apel["name"] in receipt["body"]
