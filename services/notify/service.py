@@ -1,9 +1,9 @@
 """Notify's nameko entrypoints: the inbox, webhooks, preferences and dead letters over RPC;
-the consumers that write notifications and queue their deliveries; the delivery worker."""
+the consumers that write notifications and queue their deliveries (sent by the delivery
+worker, a process of its own: deliveries.py)."""
 import datetime as dt
 import logging
 
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -12,12 +12,10 @@ from backbone import clock, config
 from backbone import service as laris
 from backbone.caller import checked_caller
 from backbone.contracts import business_snapshot
-from backbone.db import Postgres
 from backbone.errors import Conflict, Forbidden, NotFound, ValidationFailed, load_valid
 from backbone.fields import parse_id
 from backbone.inbox import consumes
 from services.notify import channels, contract, domain, events, schemas, store
-from services.notify.worker import DeliveryWorker, WorkerSettings
 from services.notify import reminders, whatsapp
 
 log = logging.getLogger(__name__)
@@ -64,30 +62,6 @@ def queue_deliveries(tx, outbound, notification_id, account_id, kind):
             for destination in channel.destinations(tx, account_id, kind):
                 store.insert_delivery(tx, notification_id, account_id, channel.name,
                                       destination)
-
-
-class Deliveries(DependencyProvider):
-    """The delivery worker (worker.py) running beside the service's entrypoints, on its own
-    connections; handlers wake it when they queued something."""
-
-    def setup(self):
-        service = self.container.service_name
-        self.postgres = Postgres(config.database_url(service), source=service)
-        self.worker = DeliveryWorker(self.postgres, channels.available(),
-                                     WorkerSettings.from_env())
-
-    def start(self):
-        self.container.spawn_managed_thread(self.worker.run)
-
-    def stop(self):
-        self.worker.stop()
-        self.postgres.close()
-
-    def kill(self):
-        self.stop()
-
-    def get_dependency(self, worker_ctx):
-        return self.worker
 
 
 def _preferences_reply(saved):
@@ -211,7 +185,6 @@ def write_reminder(tx, row, now, outbound):
 
 class NotifyService(laris.LarisService):
     name = "notify"
-    deliveries = Deliveries()
 
     # --- the inbox --------------------------------------------------------------------------
 
@@ -338,7 +311,6 @@ class NotifyService(laris.LarisService):
                 raise Conflict(f"Only a failed delivery is retried; this one is "
                                f"{delivery['status']}.", details={"status": delivery["status"]})
             delivery = store.requeue(tx, delivery_id)
-        self.deliveries.wake()
         return contract.Delivery().dump(delivery)
 
     # --- read models ------------------------------------------------------------------------
@@ -355,13 +327,11 @@ class NotifyService(laris.LarisService):
 
     @consumes("registry", list(events.NOTIFIED["registry"]))
     def notify_business_decision(self, event):
-        if self.db.apply_once(event, write_notifications):
-            self.deliveries.wake()
+        self.db.apply_once(event, write_notifications)
 
     @consumes("expo", list(events.NOTIFIED["expo"]))
     def notify_booth_decision(self, event):
-        if self.db.apply_once(event, write_notifications):
-            self.deliveries.wake()
+        self.db.apply_once(event, write_notifications)
 
     # --- whatsapp ---------------------------------------------------------------------------
 
@@ -433,12 +403,9 @@ class NotifyService(laris.LarisService):
         while True:
             with self.db.transaction() as tx:
                 due = fire_due_reminders(tx, clock.now())
-            if due:
-                self.deliveries.wake()
             if due < REMINDERS_PER_SWEEP:
                 return
 
     @consumes("marketplace", list(events.NOTIFIED["marketplace"]))
     def notify_order(self, event):
-        if self.db.apply_once(event, write_notifications):
-            self.deliveries.wake()
+        self.db.apply_once(event, write_notifications)

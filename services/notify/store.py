@@ -190,12 +190,19 @@ DELIVERY_COLUMNS = """d.id, d.notification_id, d.account_id, d.channel, d.destin
       WHERE d.channel = 'whatsapp' AND w.provider_id = d.provider_id) AS provider_status"""
 
 
+# The delivery worker LISTENs on this; whatever queues a delivery NOTIFYs it, which PostgreSQL
+# delivers when (and only if) the transaction commits.
+DELIVERIES_CHANNEL = "laris_deliveries"
+
+
 def insert_delivery(tx, notification_id, account_id, channel, destination):
-    """One delivery per (notification, channel, destination), by the table's unique key."""
+    """One delivery per (notification, channel, destination), by the table's unique key; the
+    worker is told once the transaction commits."""
     tx.execute(
-        """INSERT INTO deliveries (id, notification_id, account_id, channel, destination)
-           VALUES (%s, %s, %s, %s, %s)
-           ON CONFLICT ON CONSTRAINT one_per_notification_channel_destination DO NOTHING""",
+        f"""INSERT INTO deliveries (id, notification_id, account_id, channel, destination)
+            VALUES (%s, %s, %s, %s, %s)
+            ON CONFLICT ON CONSTRAINT one_per_notification_channel_destination DO NOTHING;
+            NOTIFY {DELIVERIES_CHANNEL}""",
         (uuid.uuid4(), notification_id, account_id, channel, destination))
 
 
@@ -285,9 +292,10 @@ def delivery_by_id(tx, delivery_id, for_update=False):
 def requeue(tx, delivery_id):
     """A dead-lettered delivery back in the queue, due now, with all its tries again (its
     last error stays until a try replaces it)."""
-    tx.execute("""UPDATE deliveries SET status = 'pending', attempts = 0,
-                         next_attempt_at = now(), updated_at = now()
-                   WHERE id = %s""", (delivery_id,))
+    tx.execute(f"""UPDATE deliveries SET status = 'pending', attempts = 0,
+                          next_attempt_at = now(), updated_at = now()
+                    WHERE id = %s;
+                   NOTIFY {DELIVERIES_CHANNEL}""", (delivery_id,))
     return delivery_by_id(tx, delivery_id)
 
 

@@ -5,10 +5,10 @@
    each one's current address (the channel's ``address``). Rows in the recipient's quiet
    hours, on a channel that keeps quiet at night, go back to wait for the morning without
    spending a try.
-2. Send: outside any transaction, each delivery in its own thread (a green thread under
-   nameko), at most ``LARIS_DELIVERY_CONCURRENCY`` at once, each within the channel's
-   timeout: a slow webhook holds one slot, never the inbox (written by the consumers) nor
-   anyone else's sends.
+2. Send: outside any transaction, each delivery in its own thread, at most
+   ``LARIS_DELIVERY_CONCURRENCY`` at once, each within the channel's timeout: a slow webhook
+   holds one slot, never the inbox (written by the consumers, in another process:
+   deliveries.py runs this worker) nor anyone else's sends.
 3. Record: sent; or back to ``pending`` after an exponential, jittered pause; or, after
    ``LARIS_DELIVERY_ATTEMPTS`` tries (or a refusal not worth retrying), ``failed`` with the
    reason: the dead letters an admin sees and may retry. The outcome is written only while
@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import random
 import threading
+import time
 import uuid
 
 from backbone import clock, config
@@ -91,6 +92,13 @@ class DeliveryWorker:
                 self._start(delivery)
             if len(claimed) < free or not free:
                 self._wakeup.wait(self.settings.poll_seconds)
+
+    def wait_for_sends(self, timeout):
+        """Waits, at most ``timeout`` seconds, for the sends in flight to be recorded."""
+        deadline = time.monotonic() + timeout
+        while self._in_flight and time.monotonic() < deadline:
+            self._wakeup.wait(min(1.0, self.settings.poll_seconds))
+            self._wakeup.clear()
 
     def run_until_idle(self, timeout=30.0):
         """Sends everything due now and waits for the sends to end (scripts and tests)."""
