@@ -153,7 +153,8 @@ class System:
                 last = requests.get(f"{self.base_url}/readyz", timeout=5)
                 if last.status_code == 200:
                     return
-            except requests.ConnectionError as exc:
+            # A loaded machine may answer late: a timed-out probe is tried again too.
+            except (requests.ConnectionError, requests.Timeout) as exc:
                 last = exc
             time.sleep(0.3)
         raise RuntimeError(f"the system was not ready within {timeout}s: {last}\n"
