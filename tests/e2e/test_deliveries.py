@@ -189,6 +189,25 @@ def test_a_slow_webhook_delays_neither_the_inbox_nor_another_vendor(api, broker,
         slow.stop()
 
 
+def test_a_send_cut_short_by_a_killed_worker_is_taken_again_after_its_lease(
+        api, broker, infra, system, receiver, vendor, buyer):
+    _register(api, vendor, receiver.url)
+    receiver.stall_next(5)
+    _order_for(broker, vendor, buyer)
+    assert _eventually(lambda: receiver.received)
+    system.processes["notify-deliveries"].kill()  # while its send waits for an answer
+    system.restart("notify-deliveries")
+
+    # The claim's lease (15 s in tests) runs out, then the restarted worker sends it again,
+    # with the same webhook-id: the receiver can tell it is the same message.
+    assert _eventually(lambda: _deliveries(infra, vendor["id"], "webhook")[0]["status"]
+                       == "sent", seconds=40)
+    [delivery] = _deliveries(infra, vendor["id"], "webhook")
+    assert delivery["attempts"] >= 2
+    assert len({r["headers"]["webhook-id"] for r in receiver.received}) == 1
+    assert receiver.received[-1]["status"] == 204
+
+
 def test_webhooks_are_their_owners_and_take_only_safe_urls(api, vendor, buyer, receiver):
     webhook = _register(api, vendor, receiver.url, events=("order.placed", "order.placed"))
     assert webhook["events"] == ["order.placed"]
