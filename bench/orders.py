@@ -32,10 +32,10 @@ import uuid
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import psycopg2  # noqa: E402
+import psycopg2.extras  # noqa: E402
 import requests  # noqa: E402
 
 from tests.support.api import Api  # noqa: E402
-from tests.support.db import rows  # noqa: E402
 from tests.support.infra import IsolatedInfra  # noqa: E402
 from tests.support.shop import SHIPPING, list_product, verified_business  # noqa: E402
 from tests.support.system import System  # noqa: E402
@@ -126,15 +126,12 @@ def account(api, role, tries=5):
 
 
 def read(db, sql, params):
-    """``rows``, tried again while the shared PostgreSQL has no connection slot free (other
-    test runs on the machine): the figures are read once the load is over."""
-    for attempt in range(1, 31):
-        try:
-            return rows(db, sql, params)
-        except psycopg2.OperationalError:
-            if attempt == 30:
-                raise
-            time.sleep(1)
+    """Rows from the marketplace's database over the bench's own connection, opened before
+    the load: on a machine shared with other test runs, PostgreSQL may have no connection
+    slot left by the time the figures are read."""
+    with db.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def stocks(db, product_ids):
@@ -227,9 +224,10 @@ def main():
     infra.create_vhost()
     system = System(infra, pathlib.Path(tempfile.mkdtemp(prefix="laris-bench-")))
     system.env.update(BENCH_ENV)
-    db = infra.database_url("marketplace")
     try:
         system.start()
+        db = psycopg2.connect(infra.database_url("marketplace"))
+        db.autocommit = True
         api = Api(system)
         organizer = api.new_account("organizer", admin_token=api.admin_token())
         vendors = accounts(api, "vendor", 3)
@@ -239,6 +237,7 @@ def main():
         uncontended = bench_uncontended(api, *shops[0], buyers)
         contended, (extra, units, agree) = bench_contended(api, shops, buyers, db)
         race = bench_race(api, *shops[1], db)
+        db.close()
     finally:
         system.stop()
         infra.tear_down()
