@@ -101,14 +101,16 @@ class DeliveryWorker:
             self._wakeup.clear()
 
     def run_until_idle(self, timeout=30.0):
-        """Sends everything due now and waits for the sends to end (scripts and tests)."""
-        while True:
+        """Sends everything due now and waits for the sends to end, at most ``timeout``
+        seconds (tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             claimed = self.claim(self._free_slots())
             for delivery in claimed:
                 self._start(delivery)
             if not claimed and not self._in_flight:
                 return
-            self._wakeup.wait(min(timeout, self.settings.poll_seconds))
+            self._wakeup.wait(self.settings.poll_seconds)
             self._wakeup.clear()
 
     # --- claim ------------------------------------------------------------------------------
