@@ -184,6 +184,26 @@ def test_a_number_not_on_whatsapp_is_dead_lettered_at_once_with_the_apis_reason(
     assert system.whatsapp.sent_to(opted_in["phone"]) == []
 
 
+def test_a_reminder_goes_to_whatsapp_as_its_own_template(api, broker, buyer, opted_in,
+                                                         system):
+    """An order part placed almost a day ago and still unconfirmed: the reminder's
+    notification is delivered like any other."""
+    payload = {"order_id": str(uuid.uuid4()), "buyer_account_id": buyer["id"],
+               "total_idr": 20_000, "parts": [{
+                   "business_id": str(uuid.uuid4()), "account_id": opted_in["id"],
+                   "total_idr": 20_000, "lines": [{
+                       "product_id": str(uuid.uuid4()), "name": "Kopi Dampit",
+                       "quantity": 1, "unit_price_idr": 20_000}]}]}
+    event = new_event("order.placed", payload, source="marketplace",
+                      now=dt.datetime.now(WIB) - dt.timedelta(hours=24, seconds=-2))
+    broker.publish_raw("marketplace.events", "order.placed", json.dumps(event.to_message()))
+
+    sent = _sent_to(system.whatsapp, opted_in["phone"], count=2)
+    reminder = [m for m in sent if m["template"] == "laris_order_unconfirmed"]
+    assert [m["parameters"][1:] for m in reminder] == [
+        ["24", "1 × Kopi Dampit @ Rp 20.000 = Rp 20.000", "Rp 20.000"]]
+
+
 def test_no_whatsapp_message_without_an_opt_in(api, broker, buyer, vendor, infra):
     _order_for(broker, vendor, buyer)
     _notified(api, vendor, "order.placed")
