@@ -203,3 +203,21 @@ def test_a_confirmation_heard_before_the_order_itself_still_settles_it(api, brok
 
     assert _none_of_kind(api, vendor, "reminder.order_unconfirmed")
     assert [r["state"] for r in _reminders(infra, subject)] == ["cancelled"]
+
+
+def test_a_reminder_due_while_notify_is_down_goes_once_when_it_is_back(api, broker, buyer,
+                                                                      system, infra):
+    vendor = api.new_account("vendor")
+    order = _order(api, buyer, [vendor])
+    _publish_order(broker, "order.placed", order,
+                   placed_ago=dt.timedelta(hours=24) - dt.timedelta(seconds=8))
+    [scheduled] = _wait_for_reminders(infra, f"order-part:{order['order_id']}:%", 1)
+    assert scheduled["state"] == "pending"
+
+    system.processes["notify"].kill()
+    time.sleep(max(0.0, (scheduled["due_at"] - clock.now()).total_seconds()) + 1)
+    system.restart("notify")
+
+    _notified(api, vendor, "reminder.order_unconfirmed")
+    assert [r["state"] for r in _reminders(infra, f"order-part:{order['order_id']}:%")] == [
+        "sent"]
