@@ -8,6 +8,8 @@
 - A certificate's ``valid_until`` is today or later: JSON Schema has no date relative to today.
 - A QRIS payload ends with its checksum (tag 63): a vendor sends the one printed on its
   sticker, which no JSON Schema can state.
+- A webhook's ``url`` is the vendor's own endpoint, an https URL on the internet (the
+  document cannot say which hosts are private).
 - A WhatsApp ``phone`` is a real Indonesian mobile number: which digits make one is the
   numbering plan's, not a JSON Schema's.
 Everything else the fuzzer generates from the document as it is served.
@@ -45,6 +47,8 @@ def map_query(context, query):
 
 @schemathesis.hook
 def map_body(context, body):
+    if isinstance(body, dict) and context.operation.path.endswith("/webhooks"):
+        body["url"] = "https://toko.example.id/laris/webhook"
     if isinstance(body, dict) and context.operation.path.endswith("/qris"):
         body["payload"] = STATIC_QRIS
     if isinstance(body, dict) and context.operation.path.endswith("/notifications/whatsapp"):
