@@ -13,7 +13,9 @@ run: searches and product pages with 100,000 products loaded, the catalogue cach
    whose products follow a Zipf law (s = 1) over every product on show. The table says how
    many different URLs each row asked, and the cache's hit rate.
    One more row isolates what an answer from memory costs: the 300 likeliest product pages
-   and the 43 searches without filters, each asked a few times just before the row.
+   and the 43 searches without filters, each asked a few times before, on a gateway whose
+   maximum age (1 h) lets none of them expire during the rows; and the same URLs with the
+   cache off.
 3. The load: closed-loop clients, each a process of its own with one keep-alive connection
    and a minimal HTTP/1.1 client (pre-built requests, Content-Length framing), bounded in
    time, on loopback, at c = 4 and c = 16. /healthz is measured the same way in each phase:
@@ -71,7 +73,8 @@ QUERIES = [
     "kerupuk udang", "krupuk", "susu kedelai", "teh rosella", "gula aren",
     "oleh-oleh khas malang", "oleh oleh", "pedas", "renyah", "premium", "buatan tangan",
     "tempe sanan", None]
-HEAD_ROW = f"{HEAD_PRODUCTS} pages + {len(QUERIES)} searches, asked before"
+HEAD_ROW = f"{HEAD_PRODUCTS} pages + {len(QUERIES)} searches"
+HELD = "on, all held (max age 1 h)"
 # (value, weight): None is the filter left out.
 FILTERS = {
     "category": [(None, 12)] + [(category, 1) for category in CATEGORIES],
@@ -153,8 +156,7 @@ def product_sampler(ranked, rng):
 
 
 def head_paths(ranked):
-    """What the cache holds at any time in steady state: the likeliest product pages and
-    the searches without filters."""
+    """The likeliest product pages and the searches without filters."""
     return ([f"/api/v1/products/{pid}" for pid in ranked[:HEAD_PRODUCTS]]
             + [search_path({"q": q}) for q in QUERIES])
 
@@ -280,23 +282,39 @@ def load_catalogue(infra):
         postgres.close()
 
 
-def phase(system, cache, searches, pages, head, rng):
-    """The rows of one setting of the cache, on a restarted gateway: a warm-up of the mix
+def phase(system, cache, searches, pages, rng):
+    """The mixes with one setting of the cache, on a restarted gateway: a warm-up of the mix
     (the database's buffers, and the cache when on), then each row at each concurrency."""
     system.restart("gateway", extra_env={"LARIS_CATALOGUE_CACHE": cache})
     warm = drive(system, "warm-up", 16, lambda: (
         searches() if rng.random() < 0.5 else pages()), WARM_SECONDS)
     print(f"  cache {cache}, warm-up: {warm.per_second:.0f}/s, hit rate {warm.hit_rate:.2f}",
           flush=True)
+    return rows_of(system, cache, (("searches, Zipf mix", searches),
+                                   ("product pages, Zipf mix", pages)))
+
+
+def memory_phase(system, head, rng):
+    """What an answer from memory costs: the head's URLs, each asked before the rows, with the
+    maximum age out of the way so that none expires meanwhile; against the same URLs asked
+    of the marketplace."""
+    rows = []
+    for label, settings in (("off, same URLs", {"LARIS_CATALOGUE_CACHE": "off"}),
+                            (HELD, {"LARIS_CATALOGUE_CACHE": "on",
+                                    "LARIS_CATALOGUE_CACHE_SECONDS": "3600"})):
+        system.restart("gateway", extra_env=settings)
+        if label == HELD:
+            prefill(system, head)
+        rows += rows_of(system, label, ((HEAD_ROW, lambda: rng.choice(head)),))
+    return rows
+
+
+def rows_of(system, label, mixes):
+    """/healthz and each mix at each concurrency, named "<mix>, cache <label>"."""
     rows = []
     for concurrency in CONCURRENCIES:
-        for name, draw in (("GET /healthz", lambda: "/healthz"),
-                           (HEAD_ROW, lambda: rng.choice(head)),
-                           ("searches, Zipf mix", searches),
-                           ("product pages, Zipf mix", pages)):
-            if name == HEAD_ROW:
-                prefill(system, head)  # just before: answers live LARIS_CATALOGUE_CACHE_SECONDS
-            row = drive(system, f"{name}, cache {cache}", concurrency, draw)
+        for name, draw in (("GET /healthz", lambda: "/healthz"), *mixes):
+            row = drive(system, f"{name}, cache {label}", concurrency, draw)
             print(f"  {row.name} c={concurrency}: {row.per_second:.0f}/s", flush=True)
             rows.append(row)
     return rows
@@ -319,8 +337,9 @@ def main():
         searches = search_sampler(space, second_pages(system, space), rng)
         products = product_sampler(ranked, rng)
         head = head_paths(ranked)
-        rows = phase(system, "off", searches, products, head, rng)
-        rows += phase(system, "on", searches, products, head, rng)
+        rows = phase(system, "off", searches, products, rng)
+        rows += phase(system, "on", searches, products, rng)
+        rows += memory_phase(system, head, rng)
     finally:
         system.stop()
         infra.tear_down()
@@ -330,7 +349,7 @@ def main():
 def report(rows):
     healthz = {(row.name.split(", cache ")[1], row.concurrency): row.per_second
                for row in rows if row.name.startswith("GET /healthz")}
-    print(f"\n{'through the gateway':<56} {'c':>3} {'per s':>8} {'x healthz':>9} "
+    print(f"\n{'through the gateway':<60} {'c':>3} {'per s':>8} {'x healthz':>9} "
           f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'URLs':>6} {'hits':>5}")
     figures, ratios = {}, {}
     for row in rows:
@@ -338,7 +357,7 @@ def report(rows):
         ratio = row.per_second / healthz[(row.name.rsplit("cache ", 1)[1], row.concurrency)]
         hits = "" if row.hit_rate is None or row.name.startswith("GET") else \
             f"{row.hit_rate:.2f}"
-        print(f"{row.name:<56} {row.concurrency:>3} {row.per_second:>8.1f} {ratio:>9.2f} "
+        print(f"{row.name:<60} {row.concurrency:>3} {row.per_second:>8.1f} {ratio:>9.2f} "
               f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.errors:>6} {row.distinct:>6} "
               f"{hits:>5}")
         figures[f"{label} per_s"] = round(row.per_second, 1)
@@ -348,9 +367,9 @@ def report(rows):
             figures[f"{label} hit_rate"] = round(row.hit_rate, 3)
         if not row.name.startswith("GET"):
             ratios[f"{label} vs healthz"] = round(ratio, 3)
-    print(f"\n({SECONDS} s per row after a {WARM_SECONDS} s warm-up of the mix; the "
-          f"{HEAD_PRODUCTS} + {len(QUERIES)} each asked {PREFILL_ASKS} times just before their "
-          "rows; "
+    print(f"\n({SECONDS} s per row; the mixes after a {WARM_SECONDS} s warm-up; with "
+          f"'{HELD}' the {HEAD_PRODUCTS} + {len(QUERIES)} were each asked {PREFILL_ASKS} times "
+          "before; "
           "closed-loop clients, one process and one keep-alive connection each; 2 cores "
           "shared by the load, the gateway's 2 workers, the services, RabbitMQ and PostgreSQL)")
     print(json.dumps({"bench": "browse", "figures": figures, "ratios": ratios}))
