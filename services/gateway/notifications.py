@@ -19,7 +19,7 @@ route(blp, "GET", "/notifications/preferences", "notify.get_preferences", roles=
       response=contract.Preferences,
       description="The caller's channels per kind of notification, and quiet hours (WIB).")
 route(blp, "PUT", "/notifications/preferences", "notify.put_preferences", roles=(),
-      body=contract.Preferences, response=contract.Preferences,
+      body=contract.PreferencesUpdate, response=contract.Preferences,
       description="Replaces them whole. The inbox is always on; WhatsApp waits out quiet "
                   "hours, e-mail and webhooks do not.")
 

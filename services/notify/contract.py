@@ -87,14 +87,26 @@ ChannelsByKind = Schema.from_dict({
     for kind in NOTIFICATION_KINDS}, name="ChannelsByKind")
 
 
+CHANNELS_DESCRIPTION = ("Per kind of notification, the channels wanted besides the inbox "
+                        "(always on); a kind not named gets every channel, [] none.")
+CHANNELS_EXAMPLE = {"order.placed": ["email", "webhook"], "business.verified": []}
+
+
+class PreferencesUpdate(Schema):
+    """What PUT replaces the caller's preferences with: ``channels``, per kind of
+    notification, the channels wanted besides the inbox (always on; a kind not named gets
+    every channel, [] none; absent: every channel for every kind); ``quiet_hours`` in WIB,
+    during which WhatsApp waits (the inbox and e-mail go at once; absent, or start equal to
+    end: none)."""
+    channels = fields.Nested(ChannelsByKind, load_default=dict)
+    quiet_hours = fields.Nested(QuietHours)
+
+
 class Preferences(Schema):
-    channels = fields.Nested(ChannelsByKind, load_default=dict, metadata={
-        "description": "Per kind of notification, the channels wanted besides the inbox "
-                       "(always on); a kind not named gets every channel, [] none.",
-        "example": {"order.placed": ["email", "webhook"], "business.verified": []}})
-    quiet_hours = fields.Nested(QuietHours, allow_none=True, load_default=None, metadata={
-        "description": "WhatsApp waits until they end; the inbox and e-mail go at once. "
-                       "null (or start equal to end): none."})
+    channels = fields.Nested(ChannelsByKind, metadata={
+        "description": CHANNELS_DESCRIPTION, "example": CHANNELS_EXAMPLE})
+    quiet_hours = fields.Nested(QuietHours, allow_none=True, metadata={
+        "description": "null: none"})
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -193,5 +205,5 @@ class WhatsAppStatusReport(Schema):
 
 
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
-REQUEST_SCHEMAS = (NotificationListQuery, Preferences, WebhookCreate, WebhookListQuery,
+REQUEST_SCHEMAS = (NotificationListQuery, PreferencesUpdate, WebhookCreate, WebhookListQuery,
                    DeliveryListQuery, WhatsAppOptIn, WhatsAppStatusReport)

@@ -224,9 +224,9 @@ class NotifyService(laris.LarisService):
     def put_preferences(self, caller, body):
         """Replaces the caller's preferences whole."""
         caller = checked_caller(caller)
-        body = load_valid(contract.Preferences(), body)
+        body = load_valid(contract.PreferencesUpdate(), body)
         start = end = None
-        quiet = body["quiet_hours"]
+        quiet = body.get("quiet_hours")
         if quiet and quiet["start"] != quiet["end"]:  # equal: an empty span, no quiet hours
             start, end = (dt.time.fromisoformat(quiet[edge]) for edge in ("start", "end"))
         channels_by_kind = {kind: sorted(set(body["channels"][contract.channels_field(kind)]))

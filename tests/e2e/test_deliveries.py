@@ -263,7 +263,7 @@ def test_quiet_hours_hold_no_email(api, broker, mail, vendor, buyer):
     quiet = {"start": f"{now - dt.timedelta(hours=1):%H:%M}",
              "end": f"{now + dt.timedelta(hours=1):%H:%M}"}
     saved = api.call("PUT", "/notifications/preferences", token=vendor["token"],
-                     json={"quiet_hours": quiet})
+                     json={"channels": {}, "quiet_hours": quiet})
     assert saved.status_code == 200, saved.text
     assert saved.json() == {"channels": {}, "quiet_hours": quiet}
     _order_for(broker, vendor, buyer)
@@ -275,6 +275,7 @@ def test_quiet_hours_hold_no_email(api, broker, mail, vendor, buyer):
     {"channels": {"order.eaten": ["email"]}},
     {"quiet_hours": {"start": "25:00", "end": "07:00"}},
     {"quiet_hours": {"start": "21:00"}},
+    {"quiet_hours": None},
     {"channels": ["email"]},
 ])
 def test_preferences_refuse_what_they_cannot_mean(api, vendor, body):
