@@ -266,7 +266,7 @@ class MarketplaceService(laris.LarisService):
             paid_at = clock.now()
             store.record_payment(tx, part, payment, caller["account_id"], paid_at)
             store.add_history(tx, part["id"], "payment", part["status"], part["status"],
-                              actor, caller["account_id"], payment.reference)
+                              actor, caller["account_id"], payment.reference, at=paid_at)
             version = store.next_order_version(tx, order["id"])
             tx.emit(events.ORDER_PART_PAID, events.part_paid(order, part, payment, paid_at),
                     aggregate=events.order_aggregate(order["id"], version))
@@ -369,7 +369,7 @@ class MarketplaceService(laris.LarisService):
         store.insert_order(tx, order, parts)
         for part in parts:
             store.add_history(tx, part["id"], "status", None, "placed", domain.BUYER,
-                              caller["account_id"])
+                              caller["account_id"], at=now)
         tx.emit(events.ORDER_PLACED, events.order_placed(order, parts),
                 aggregate=events.order_aggregate(order_id, 1))
         view = self._order_view(tx, caller, store.order_by_id(tx, order_id))

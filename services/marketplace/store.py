@@ -278,11 +278,13 @@ def history_of_parts(tx, part_ids):
                       ORDER BY id""", ([str(part_id) for part_id in part_ids],))
 
 
-def add_history(tx, part_id, kind, from_status, to_status, actor, actor_account_id, note=None):
+def add_history(tx, part_id, kind, from_status, to_status, actor, actor_account_id, note=None,
+                at=None):
+    """``at``: when it happened, by default the transaction's start."""
     tx.execute("""INSERT INTO order_part_history (part_id, kind, from_status, to_status, actor,
-                                                  actor_account_id, note)
-                  VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-               (part_id, kind, from_status, to_status, actor, actor_account_id, note))
+                                                  actor_account_id, note, at)
+                  VALUES (%s, %s, %s, %s, %s, %s, %s, COALESCE(%s, now()))""",
+               (part_id, kind, from_status, to_status, actor, actor_account_id, note, at))
 
 
 def set_part_status(tx, part_id, status):
