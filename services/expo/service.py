@@ -37,6 +37,12 @@ def remember_business(tx, event):
 
 
 def cancel_applications_of(tx, business, actor, reasons):
+    """Each open application of ``business`` is cancelled; a booth it held or had is freed and
+    offered to the best-fitting waitlisted applicant, as an organizer's freeing would."""
+    # Expos first, in id order, as every allocation change locks them: none deadlocks.
+    expos = {expo_id: store.expo_by_id(tx, expo_id, for_update=True)
+             for expo_id in store.expos_of_open_applications(
+                 tx, business["business_id"], domain.OPEN_APPLICATION_STATUSES)}
     applications = store.open_applications_of_business(
         tx, business["business_id"], domain.OPEN_APPLICATION_STATUSES)
     for application in applications:
@@ -45,6 +51,9 @@ def cancel_applications_of(tx, business, actor, reasons):
         if allocation is not None:
             release_booth(tx, allocation, cancelled, application["expo_name"],
                           business["owner_account_id"], actor, reasons)
+            expo = expos.get(application["expo_id"]) or store.expo_by_id(
+                tx, application["expo_id"], for_update=True)  # applied since the first read
+            offer_booth(tx, expo, allocation["booth_code"])
         log.info("application cancelled", extra={
             "application_id": str(application["id"]), "business_id": business["business_id"]})
 
@@ -57,6 +66,47 @@ def release_booth(tx, allocation, application, expo_name, owner_account_id, acto
             events.booth_decision(application, expo_name, owner_account_id, reasons,
                                   booth_code=allocation["booth_code"]),
             aggregate=events.application_aggregate(application))
+
+
+def allocation_inputs(tx, expo):
+    """[(engine booth, stored row)], {booth code: fixed applicant}, [waiting applicants]."""
+    rows = store.allocation_candidates(tx, expo["id"])
+    exhibited = store.exhibited_before(tx, expo["id"], [row["business_id"] for row in rows])
+    fixed, waiting = domain.split_candidates(rows, exhibited)
+    booths = [(domain.booth_input(row), row) for row in store.booths_of(tx, expo["id"])]
+    return booths, fixed, waiting
+
+
+
+def offer_booth(tx, expo, booth_code):
+    """Offers a free booth to the best-fitting waitlisted applicant, as a hold that expires
+    after the expo's hold_hours; returns the application id, or None if nobody fits."""
+    booths, fixed, waiting = allocation_inputs(tx, expo)
+    waitlisted = {str(row["id"]) for row in store.allocation_candidates(tx, expo["id"])
+                  if row["status"] == "waitlisted"}
+    others = frozenset(b.code for b, _ in booths if b.code != booth_code)
+    result = allocation.allocate(
+        [b for b, _ in booths], domain.zone_inputs(expo),
+        [a for a in waiting if a.application_id in waitlisted], fixed, others,
+        time_limit_seconds=2.0)
+    if not result.placements:
+        return None
+    [placement] = result.placements
+    application = store.application_by_id(tx, expo["id"], placement.application_id)
+    expires = domain.hold_expires_at(clock.now(), expo["hold_hours"])
+    reasons = domain.offer_reasons(placement, expo["hold_hours"])
+    store.insert_allocation(tx, domain.allocation_row(
+        application, booth_code, reasons, hold_expires_at=expires))
+    store.set_booth_status(tx, expo["id"], booth_code, "held", application["business_id"],
+                           "expo", reasons[0]["en"])
+    changed = store.set_application_status(tx, application["id"], "offered", reasons)
+    tx.emit(events.BOOTH_OFFERED,
+            events.booth_decision(changed, expo["name"], application["owner_account_id"],
+                                  reasons, booth_code=booth_code,
+                                  hold_expires_at=expires),
+            aggregate=events.application_aggregate(changed))
+    return placement.application_id
+
 
 
 class ExpoService(laris.LarisService):
@@ -177,7 +227,7 @@ class ExpoService(laris.LarisService):
         domain.check_organizer(caller)
         with self.db.transaction() as tx:
             expo = self._expo(tx, expo_id, for_update=True)
-            booths, fixed, waiting = self._allocation_inputs(tx, expo)
+            booths, fixed, waiting = allocation_inputs(tx, expo)
             blocked = frozenset(b.code for b, row in booths if row["status"] == "blocked")
             result = tpool.execute(
                 allocation.allocate, [b for b, _ in booths], domain.zone_inputs(expo), waiting,
@@ -198,7 +248,7 @@ class ExpoService(laris.LarisService):
             reasons = [domain.freed_reason(domain.is_organizer(caller))]
             self._take_back(tx, expo, held, application, "cancelled", reasons,
                             caller["account_id"])
-            offered = self._offer(tx, expo, booth_code)
+            offered = offer_booth(tx, expo, booth_code)
         return contract.BoothFreed().dump({"booth_code": booth_code, "offered_to": offered})
 
     @rpc
@@ -219,7 +269,7 @@ class ExpoService(laris.LarisService):
             expo, application, held = self._open_offer(tx, caller, expo_id, application_id)
             self._take_back(tx, expo, held, application, "declined", [domain.DECLINED],
                             caller["account_id"])
-            self._offer(tx, expo, held["booth_code"])
+            offer_booth(tx, expo, held["booth_code"])
             return self._application_view(
                 store.application_by_id(tx, expo["id"], application["id"]))
 
@@ -248,7 +298,7 @@ class ExpoService(laris.LarisService):
                 application, booth_code, reasons, decided_by=caller["account_id"], manual=True))
             self._allocated(tx, expo, application, booth_code, reasons, caller["account_id"])
             if moved_from is not None:
-                self._offer(tx, expo, moved_from["booth_code"])
+                offer_booth(tx, expo, moved_from["booth_code"])
             return self._application_view(
                 store.application_by_id(tx, expo["id"], application["id"]))
 
@@ -302,7 +352,7 @@ class ExpoService(laris.LarisService):
                 application = store.application_by_id(tx, expo["id"], held["application_id"])
                 self._take_back(tx, expo, held, application, "declined", [domain.EXPIRED],
                                 "expo.hold-timer")
-                self._offer(tx, expo, held["booth_code"])
+                offer_booth(tx, expo, held["booth_code"])
 
     # --- facts from the registry ------------------------------------------------------------
 
@@ -311,14 +361,6 @@ class ExpoService(laris.LarisService):
         self.db.apply_if_newer(event, remember_business)
 
     # --- helpers ----------------------------------------------------------------------------
-
-    def _allocation_inputs(self, tx, expo):
-        """[(engine booth, stored row)], {booth code: fixed applicant}, [waiting applicants]."""
-        rows = store.allocation_candidates(tx, expo["id"])
-        exhibited = store.exhibited_before(tx, expo["id"], [row["business_id"] for row in rows])
-        fixed, waiting = domain.split_candidates(rows, exhibited)
-        booths = [(domain.booth_input(row), row) for row in store.booths_of(tx, expo["id"])]
-        return booths, fixed, waiting
 
     def _record_run(self, tx, expo, result, actor):
         allocated, waitlisted = [], []
@@ -380,38 +422,9 @@ class ExpoService(laris.LarisService):
         release_booth(tx, held, changed, expo["name"], application["owner_account_id"], actor,
                       reasons)
 
-    def _offer(self, tx, expo, booth_code):
-        """Offers a free booth to the best-fitting waitlisted applicant, as a hold that expires
-        after the expo's hold_hours; returns the application id, or None if nobody fits."""
-        booths, fixed, waiting = self._allocation_inputs(tx, expo)
-        waitlisted = {str(row["id"]) for row in store.allocation_candidates(tx, expo["id"])
-                      if row["status"] == "waitlisted"}
-        others = frozenset(b.code for b, _ in booths if b.code != booth_code)
-        result = allocation.allocate(
-            [b for b, _ in booths], domain.zone_inputs(expo),
-            [a for a in waiting if a.application_id in waitlisted], fixed, others,
-            time_limit_seconds=2.0)
-        if not result.placements:
-            return None
-        [placement] = result.placements
-        application = store.application_by_id(tx, expo["id"], placement.application_id)
-        expires = domain.hold_expires_at(clock.now(), expo["hold_hours"])
-        reasons = domain.offer_reasons(placement, expo["hold_hours"])
-        store.insert_allocation(tx, domain.allocation_row(
-            application, booth_code, reasons, hold_expires_at=expires))
-        store.set_booth_status(tx, expo["id"], booth_code, "held", application["business_id"],
-                               "expo", reasons[0]["en"])
-        changed = store.set_application_status(tx, application["id"], "offered", reasons)
-        tx.emit(events.BOOTH_OFFERED,
-                events.booth_decision(changed, expo["name"], application["owner_account_id"],
-                                      reasons, booth_code=booth_code,
-                                      hold_expires_at=expires),
-                aggregate=events.application_aggregate(changed))
-        return placement.application_id
-
     def _check_rules_allow(self, tx, expo, booth_code, application):
         """The hard rules for one application on one booth, its current booth set aside."""
-        booths, fixed, _ = self._allocation_inputs(tx, expo)
+        booths, fixed, _ = allocation_inputs(tx, expo)
         fixed = {code: a for code, a in fixed.items()
                  if a.application_id != str(application["id"])}
         rows = [row for row in store.allocation_candidates(tx, expo["id"])

@@ -212,6 +212,14 @@ def set_application_status(tx, application_id, status, reasons):
         (status, psycopg2.extras.Json(reasons), application_id))
 
 
+def expos_of_open_applications(tx, business_id, statuses):
+    """The ids of the expos where the business has an open application, in id order (read
+    without locks: the caller locks the expos, then the applications)."""
+    return [row["expo_id"] for row in tx.all(
+        """SELECT DISTINCT expo_id FROM applications WHERE business_id = %s
+              AND status = ANY(%s) ORDER BY expo_id""", (business_id, list(statuses)))]
+
+
 def open_applications_of_business(tx, business_id, statuses):
     return tx.all(
         f"""SELECT {_columns(APPLICATION_FIELDS, "a")}, e.name AS expo_name FROM applications a

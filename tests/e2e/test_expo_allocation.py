@@ -152,6 +152,22 @@ def test_a_declined_or_expired_offer_goes_to_the_next_in_line(api, organizer, in
     assert history[-1]["actor"] == "expo.hold-timer"
 
 
+def test_a_booth_freed_by_a_rejection_is_offered_to_the_next_in_line(api, organizer, expo,
+                                                                     four_cooks):
+    result = _run(api, organizer, expo)
+    first = result["waitlisted"][0]["application_id"]
+    placed = result["allocated"][0]
+    loser = next(c for c in four_cooks if c["application"]["id"] == placed["application_id"])
+    assert api.verify(organizer, loser["business"]["id"], "rejected",
+                      note="Izin usaha dicabut").status_code == 200
+
+    assert _eventually(lambda: _application(api, organizer, expo, first)["status"] == "offered")
+    offered = _application(api, organizer, expo, first)
+    assert offered["booth_code"] == placed["booth_code"]
+    assert _booths(api, expo)[placed["booth_code"]]["status"] == "held"
+    assert _application(api, organizer, expo, placed["application_id"])["status"] == "cancelled"
+
+
 def test_an_organizer_places_by_hand_under_the_same_rules(api, organizer, infra, expo,
                                                          four_cooks):
     result = _run(api, organizer, expo)
