@@ -13,7 +13,6 @@ so several copies of a service never publish the same row at the same time.
 """
 import json
 import logging
-import threading
 import time
 from functools import partial
 
@@ -23,6 +22,7 @@ from kombu import Connection
 
 from backbone import config
 from backbone.faults import crash_point
+from backbone.polling import WokenLoop
 
 log = logging.getLogger(__name__)
 
@@ -153,41 +153,23 @@ class ConfirmedPublisher:
         self._connection = self._channel = None
 
 
-class OutboxRelay:
+class OutboxRelay(WokenLoop):
+    description = "outbox relay"
+
     def __init__(self, postgres, amqp_uri, batch_size=100):
+        super().__init__(config.env_float("LARIS_OUTBOX_POLL_SECONDS"))
         self.postgres = postgres
         self.batch_size = batch_size
-        self.poll_seconds = config.env_float("LARIS_OUTBOX_POLL_SECONDS")
         # Not mandatory: an event that no queue is bound for yet is normal (its consumers may
         # arrive later); the outbox row stays, for LARIS_OUTBOX_RETENTION_DAYS, as the record
         # that it happened.
         self.publisher = ConfirmedPublisher(amqp_uri)
-        self._wakeup = threading.Event()
-        self._stopped = threading.Event()
 
-    def wake(self):
-        self._wakeup.set()
-
-    def stop(self):
-        self._stopped.set()
-        self._wakeup.set()
+    def step(self):
+        return self.publish_pending() >= self.batch_size
 
     def run(self):
-        failures = 0
-        while not self._stopped.is_set():
-            self._wakeup.clear()
-            try:
-                published = self.publish_pending()
-                failures = 0
-            except Exception:
-                failures += 1
-                delay = min(30.0, self.poll_seconds * 2 ** failures)
-                log.exception("outbox relay failed; retrying in %.1fs", delay)
-                # New commits must not cut the pause short while the broker is away.
-                self._stopped.wait(delay)
-                continue
-            if published < self.batch_size:
-                self._wakeup.wait(self.poll_seconds)
+        super().run()
         self.publisher.close()
 
     def publish_pending(self):

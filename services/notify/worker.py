@@ -26,13 +26,11 @@ import time
 import uuid
 
 from backbone import clock, config
+from backbone.polling import WokenLoop
 from services.notify import domain, store
 from services.notify.channels import Delivery, DeliveryFailed
 
 log = logging.getLogger(__name__)
-
-# After an error of the worker itself (the database away), it waits at most this long.
-MAX_IDLE_AFTER_ERROR_SECONDS = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,44 +52,25 @@ class WorkerSettings:
                    poll_seconds=config.env_float("LARIS_DELIVERY_POLL_SECONDS"))
 
 
-class DeliveryWorker:
+class DeliveryWorker(WokenLoop):
+    description = "claiming deliveries"
+
     def __init__(self, postgres, channels, settings, chance=random.random):
+        super().__init__(settings.poll_seconds)
         self.postgres = postgres
         self.channels = channels
         self.settings = settings
         self.chance = chance
         self._in_flight = 0
         self._lock = threading.Lock()
-        self._wakeup = threading.Event()
-        self._stopped = threading.Event()
 
-    def wake(self):
-        self._wakeup.set()
-
-    def stop(self):
-        self._stopped.set()
-        self._wakeup.set()
-
-    def run(self):
-        """Claims and sends until stopped."""
-        errors = 0
-        while not self._stopped.is_set():
-            self._wakeup.clear()
-            free = self._free_slots()
-            try:
-                claimed = self.claim(free) if free else []
-                errors = 0
-            except Exception:
-                errors += 1
-                pause = min(MAX_IDLE_AFTER_ERROR_SECONDS,
-                            self.settings.poll_seconds * 2 ** errors)
-                log.exception("claiming deliveries failed; next try in %.1fs", pause)
-                self._stopped.wait(pause)
-                continue
-            for delivery in claimed:
-                self._start(delivery)
-            if len(claimed) < free or not free:
-                self._wakeup.wait(self.settings.poll_seconds)
+    def step(self):
+        """Claims as many due deliveries as there are free slots and starts sending them."""
+        free = self._free_slots()
+        claimed = self.claim(free) if free else []
+        for delivery in claimed:
+            self._start(delivery)
+        return bool(free) and len(claimed) >= free
 
     def wait_for_sends(self, timeout):
         """Waits, at most ``timeout`` seconds, for the sends in flight to be recorded."""
