@@ -10,12 +10,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # eventlet announces its own deprecation wherever nameko imports it; nameko 2.14 needs it.
 export PYTHONWARNINGS ?= ignore::Warning:nameko.cli.commands,ignore::Warning:nameko.rpc,ignore::Warning:nameko.containers
 
-.PHONY: run test lint unit integration e2e install infra migrate demo bench clean
+.PHONY: run test lint unit integration e2e install infra browser migrate demo bench clean
 
 run: install infra migrate ## start every service and the gateway (http://127.0.0.1:8000), demo data loaded
 	scripts/run.sh
 
-test: install infra lint ## the whole suite, against the real RabbitMQ and PostgreSQL
+test: install infra browser lint ## the whole suite, against the real RabbitMQ and PostgreSQL
 	$(PY) -m pytest
 
 lint: install ## pyflakes, pycodestyle and bugbear rules (ruff)
@@ -27,7 +27,7 @@ unit: install ## the pure rules only: no broker, no database
 integration: install infra
 	$(PY) -m pytest tests/integration
 
-e2e: install infra
+e2e: install infra browser
 	$(PY) -m pytest tests/e2e
 
 install: $(VENV)/.installed
@@ -41,6 +41,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 infra: ## make sure RabbitMQ and PostgreSQL answer (starts or installs them when it can)
 	scripts/ensure-infra.sh
+
+browser: ## Debian's Chromium for the web pages' browser tests (installed if absent)
+	scripts/ensure-chromium.sh
 
 migrate: install infra ## create each service's database and apply its migrations
 	$(PY) -m backbone.migrate --all

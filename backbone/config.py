@@ -40,6 +40,8 @@ DEFAULTS = {
     # How long a gateway trusts what it last heard of a token's account: an older token
     # (role or password changed since) stops working within this many seconds.
     "LARIS_TOKEN_CHECK_SECONDS": "2",
+    # How long a web page session lasts after log-in (services/gateway/web).
+    "LARIS_WEB_SESSION_HOURS": "12",
     "LARIS_LOGIN_FREE_FAILURES": "3",
     "LARIS_LOGIN_FIRST_DELAY_SECONDS": "1",
     "LARIS_LOGIN_MAX_DELAY_SECONDS": "900",

@@ -8,6 +8,7 @@ from backbone import config
 from services.gateway import (accounts, auth, businesses, catalogue_cache, docs, errors, expos,
                               notifications, observability, ops, orders, products,
                               security_headers)
+from services.gateway import web
 from services.gateway import whatsapp as whatsapp_webhook
 from services.gateway.rpc import RpcPool
 from services.gateway.schemas import ErrorResponse
@@ -70,6 +71,8 @@ def create_app():
     app.register_blueprint(docs.blp)
     # Outside the token authentication: its X-Hub-Signature-256 is its authentication.
     app.register_blueprint(whatsapp_webhook.blp)
+    # The pages for people, outside /api/v1 (services/gateway/web).
+    web.register(app)
 
     # Behind N reverse proxies, the client's address (used to throttle log-ins) is the one
     # they report in X-Forwarded-For; trusting it without a proxy would let clients forge it.

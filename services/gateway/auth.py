@@ -55,6 +55,12 @@ def caller_from_request():
     return {"account_id": claims["sub"], "role": claims["role"]}
 
 
+def is_current(account_id, token_version):
+    """Whether a session or token of this account version still stands (see the module)."""
+    state = _token_states().get(account_id)
+    return state is not None and state["token_version"] == token_version
+
+
 def _check_current(claims):
     state = _token_states().get(claims["sub"])
     if state is None:
