@@ -1,9 +1,9 @@
 """Indonesian first, English on request.
 
 The pages are written in Indonesian: a template's text is its own message id, and
-``translations/en.po`` (the standard gettext format, read at start-up with Babel, so there is
-no compile step) gives the English. Messages the services send (in English, e.g. a field's
-validation error) are shown in Indonesian through ``translations/id_services.po``.
+``translations/en/<area>.po`` (the standard gettext format, read at start-up with Babel, so
+there is no compile step) gives the English. Messages the services send (in English, e.g. a
+field's validation error) are shown in Indonesian through ``translations/id_services/``.
 
 The language is the visitor's choice, kept in a cookie: ``?lang=en`` or ``?lang=id`` on any
 page switches it. Money and dates are formatted for the language, dates in Malang's time.
@@ -30,11 +30,20 @@ BABEL_LOCALE = {"id": "id_ID", "en": "en_US"}
 
 @functools.cache
 def catalogue(name):
-    """The translations of ``translations/<name>.po``, compiled in memory."""
-    with open(HERE / f"{name}.po", "rb") as po:
-        messages = read_po(po)
+    """The translations in ``translations/<name>/*.po`` (one file per area of the site),
+    compiled in memory."""
+    merged = None
+    for path in sorted((HERE / name).glob("*.po")):
+        with open(path, "rb") as po:
+            messages = read_po(po)
+        if merged is None:
+            merged = messages
+        else:
+            for message in messages:
+                if message.id:
+                    merged[message.id] = message
     compiled = io.BytesIO()
-    write_mo(compiled, messages)
+    write_mo(compiled, merged)
     compiled.seek(0)
     return Translations(fp=compiled)
 
@@ -56,6 +65,11 @@ def _page_translations():
 def gettext(message, **variables):
     translated = _page_translations().gettext(message)
     return translated % variables if variables else translated
+
+
+def translated(message):
+    """A message named elsewhere (marked with ``N_``), in the page's language."""
+    return _page_translations().gettext(message)
 
 
 def ngettext(singular, plural, n, **variables):

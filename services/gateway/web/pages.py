@@ -234,7 +234,7 @@ def navigation():
         if roles is not None and (caller is None or (roles and not _role_in(role, roles))):
             continue
         url = url_for(item["endpoint"])
-        items.append({"url": url, "label": i18n.gettext(item["label"]),
+        items.append({"url": url, "label": i18n.translated(item["label"]),
                       "current": request.path == url,
                       "badge": _badge(item["badge"], caller)})
     return items
