@@ -12,11 +12,11 @@ Each area of the site is one module with its own blueprint made by ``pages.web_b
 import datetime as dt
 
 from backbone import config
-from services.gateway.web import (account, buyer, expo, i18n, inbox, organizer, pages, public,
-                                  vendor)
+from services.gateway.web import (account, buyer, expo, i18n, inbox, organizer, pages, photos,
+                                  public, vendor)
 
 # The areas of the site, in the order their blueprints register.
-AREAS = (account, public, expo, buyer, vendor, organizer, inbox)
+AREAS = (account, public, expo, buyer, vendor, photos, organizer, inbox)
 
 
 def register(app):
