@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import io
 import pathlib
+import urllib.parse
 import zoneinfo
 
 from babel import dates, numbers
@@ -108,6 +109,13 @@ def day(value, form="medium"):
     return dates.format_date(value, form, locale=BABEL_LOCALE[language()])
 
 
+def in_language(lang):
+    """This page's address in another language, its other query parameters kept."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    return request.path + "?" + urllib.parse.urlencode(args, doseq=True)
+
+
 def _remember_choice(response):
     if g.get("language_changed"):
         response.set_cookie(LANGUAGE_COOKIE, g.language, max_age=365 * 24 * 3600,
@@ -120,4 +128,5 @@ def register(app):
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)
     app.jinja_env.filters.update(rupiah=rupiah, when=when, day=day,
                                  service_message=service_message)
+    app.jinja_env.globals.update(in_language=in_language)
     app.after_request(_remember_choice)
