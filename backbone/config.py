@@ -96,10 +96,12 @@ DEFAULTS = {
     "LARIS_ENV": "production",
     "LARIS_METRICS_ALLOW": "127.0.0.1/32,::1/128",
     # The gateway's cache of public catalogue answers (services/gateway/catalogue_cache.py):
-    # on or off, the oldest answer it may serve, and its memory per gateway worker.
+    # on or off, the oldest answer it may serve, and its memory per gateway worker. Facts
+    # keep answers fresh; the age is the net should they stop while the broker stays up.
+    # Every product page on show is preloaded: 100,000 are about 70 MB of bodies.
     "LARIS_CATALOGUE_CACHE": "on",
-    "LARIS_CATALOGUE_CACHE_SECONDS": "30",
-    "LARIS_CATALOGUE_CACHE_MB": "64",
+    "LARIS_CATALOGUE_CACHE_SECONDS": "600",
+    "LARIS_CATALOGUE_CACHE_MB": "256",
 }
 
 

@@ -16,6 +16,12 @@ of its own. Concurrent misses of one URL ask the marketplace once. The consisten
   missed.
 - Whatever happens to the facts, no answer is served older than ``LARIS_CATALOGUE_CACHE_SECONDS``.
 
+Product pages are not left to be asked first: once the listener consumes, a preloader thread
+asks the marketplace for the page of every product on show, a thousand per RPC, and keeps
+them as if each had been asked (same bytes, same freshness rules); again after the cache
+forgot everything, and every half maximum age. Shoppers' pages follow a long tail that a
+cache filled by misses alone never holds.
+
 Only answers that depend on nothing but the path and the query are kept: the route does not
 pass the caller to its RPC, or the request carries no token. Writes, orders and anything
 private never come here.
@@ -53,6 +59,14 @@ CHANGED_PRODUCTS_REMEMBERED = 50_000
 RECONNECT_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 # The listener notices a silently dead connection within about two heartbeats.
 HEARTBEAT_SECONDS = 4
+# The route whose answers the preloader writes (routes.py names it "<blueprint>.<rpc method>").
+PRODUCT_PAGE_ENDPOINT = "products.get_product"
+# Preloaded pages take at most this share of the memory: searches and the rest keep room.
+PRELOAD_SHARE = 0.75
+# A full preload at most this often, whatever makes the cache forget (business facts in a
+# burst), and the pause before trying again when the marketplace did not answer.
+PRELOAD_MIN_INTERVAL_SECONDS = 30.0
+PRELOAD_RETRY_SECONDS = 1.0
 
 ALL_PRODUCTS = "all"
 
@@ -153,6 +167,7 @@ class CatalogueCache:
         self._listener = None
         self._starting = threading.Lock()
         self._asking = {}  # key -> Event set when the miss asking the marketplace is done
+        self.forgotten = threading.Event()  # set each time everything kept is forgotten
 
     # --- serving ---------------------------------------------------------------------------
 
@@ -194,6 +209,10 @@ class CatalogueCache:
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._answers)))
             return True
+
+    def has_room_to_preload(self):
+        with self._lock:
+            return self._bytes < PRELOAD_SHARE * self.max_bytes
 
     def ask_or_wait(self, key):
         """Concurrent misses of one URL ask the marketplace once (right after a fact drops a
@@ -261,6 +280,7 @@ class CatalogueCache:
         self._changed_at.clear()
         self._answers.clear()
         self._bytes = 0
+        self.forgotten.set()
 
     def stats(self):
         with self._lock:
@@ -343,6 +363,73 @@ class FactListener(threading.Thread):
         message.ack()
 
 
+class Preloader(threading.Thread):
+    """Keeps every product page on show in the cache: the marketplace's pages asked a
+    thousand at a time, each kept under the ticket taken before its RPC, so the cache refuses
+    a page a fact overtook exactly as it refuses a miss's answer."""
+
+    def __init__(self, cache, app, clock=time.monotonic):
+        super().__init__(name="catalogue-cache-preloader", daemon=True)
+        self.cache = cache
+        self.app = app
+        self._clock = clock
+        self._urls = app.url_map.bind("")
+
+    @classmethod
+    def started(cls, cache, app):
+        preloader = cls(cache, app)
+        preloader.start()
+        return preloader
+
+    def run(self):
+        while True:
+            self.cache.forgotten.clear()
+            began = self._clock()
+            try:
+                loaded = self._load_all()
+            except Exception as exc:
+                log.warning("catalogue cache: preloading product pages failed",
+                            extra={"reason": repr(exc)})
+                loaded = None
+            if loaded is None:
+                time.sleep(PRELOAD_RETRY_SECONDS)
+                continue
+            log.info("catalogue cache: product pages preloaded",
+                     extra={"pages": loaded, "seconds": round(self._clock() - began, 1)})
+            self.cache.forgotten.wait(self.cache.max_age / 2)
+            time.sleep(max(0.0, began + PRELOAD_MIN_INTERVAL_SECONDS - self._clock()))
+
+    def _load_all(self):
+        """The pages kept, or None when nothing may be kept now (the listener is away, or a
+        business fact is settling): then the whole preload starts again."""
+        loaded, after = 0, None
+        while self.cache.has_room_to_preload():
+            ticket = self.cache.begin()
+            if ticket is None:
+                return None
+            answer = self.app.extensions["rpc"].call("marketplace", "product_pages_on_show",
+                                                     after)
+            for page in answer["items"]:
+                loaded += self._keep(ticket, page)
+            after = answer["next_after"]
+            if after is None:
+                break
+        return loaded
+
+    def _keep(self, ticket, page):
+        """The page as the route would answer it: the same JSON bytes, under the same key."""
+        body = self.app.json.response(page).get_data()
+        path = self._urls.build(PRODUCT_PAGE_ENDPOINT, {"product_id": page["id"]})
+        return self.cache.store(cache_key(path, ()), ticket, body, 200, "application/json",
+                                strong_etag(body), product_key(page["id"]))
+
+
+def _listener_and_preloader(cache, app, amqp_uri):
+    listener = FactListener.started(cache, amqp_uri)
+    Preloader.started(cache, app)
+    return listener
+
+
 # --- in the gateway's request ----------------------------------------------------------------
 
 def serve(kind, path_args, caller_passed, compute):
@@ -417,5 +504,7 @@ def from_config():
     return CatalogueCache(
         max_bytes=int(config.env_float("LARIS_CATALOGUE_CACHE_MB") * 1024 * 1024),
         max_age_seconds=config.env_float("LARIS_CATALOGUE_CACHE_SECONDS"),
-        start_listener=lambda cache: FactListener.started(cache, config.amqp_uri()),
+        # Called by the first catalogue request of each worker, within its app context.
+        start_listener=lambda cache: _listener_and_preloader(
+            cache, current_app._get_current_object(), config.amqp_uri()),
         coalesce_seconds=config.env_float("LARIS_RPC_TIMEOUT"))

@@ -13,6 +13,8 @@ from services.marketplace.contract import CATEGORIES
 
 CURATOR_ROLES = ("organizer", "admin")
 VERIFIED = "verified"
+# Product pages per answer of product_pages_on_show (about 0.7 MB of JSON).
+ON_SHOW_PAGE_LIMIT = 1000
 EDITABLE_FIELDS = ("name", "description", "category", "price_idr", "stock", "unit", "images")
 
 

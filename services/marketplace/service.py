@@ -84,6 +84,20 @@ class MarketplaceService(laris.LarisService):
             return contract.Product().dump(domain.product_view(product))
 
     @rpc
+    def product_pages_on_show(self, after=None, limit=domain.ON_SHOW_PAGE_LIMIT):
+        """The page of every product on show, as get_product answers an anonymous reader, in
+        id order after the id ``after``: the gateway preloads its catalogue cache with them.
+        ``next_after`` is the id to ask after next, None at the end."""
+        if after is not None and (after := parse_id(after)) is None:
+            raise ValidationFailed("after is a product id.")
+        limit = max(1, min(int(limit), domain.ON_SHOW_PAGE_LIMIT))
+        with self.db.transaction() as tx:
+            rows = store.products_on_show(tx, after, limit + 1)
+        pages = contract.Product(many=True).dump(
+            [domain.product_view(row) for row in rows[:limit]])
+        return {"items": pages, "next_after": pages[-1]["id"] if len(rows) > limit else None}
+
+    @rpc
     def list_products(self, query):
         """GET /products: search, filters, an order, a page, and facets beside it."""
         query = load_valid(contract.ProductListQuery(), query)

@@ -61,6 +61,14 @@ def product_by_id(tx, product_id, for_update=False):
     return tx.one(f"{PRODUCT_VIEW} WHERE p.id = %s{lock}", (product_id,))
 
 
+def products_on_show(tx, after, limit):
+    """Up to ``limit`` products an anonymous reader sees (domain.on_show), in id order after
+    the id ``after`` (None: from the first)."""
+    after_sql, after_params = ("AND p.id > %s", (after,)) if after is not None else ("", ())
+    return tx.all(f"""{PRODUCT_VIEW} WHERE NOT p.hidden AND b.status = 'verified' {after_sql}
+                      ORDER BY p.id LIMIT %s""", after_params + (limit,))
+
+
 def update_product(tx, product_id, values, now):
     """Sets ``values`` (column: value; the names come from the domain's fixed list, never from
     a request) and moves the product to its next version."""
