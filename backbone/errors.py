@@ -53,6 +53,12 @@ class ServiceBusy(DomainError):
 
 
 @deserialize_to_instance
+class PayloadTooLarge(DomainError):
+    """What was sent is larger than the service takes (e.g. a photo over its limit)."""
+    code = "payload_too_large"
+
+
+@deserialize_to_instance
 class RateLimited(DomainError):
     """``details['retry_after']`` says in how many seconds to try again."""
     code = "rate_limited"

@@ -11,7 +11,7 @@ from backbone.fields import Id, Text
 from backbone.pagination import PageQuery
 
 ERROR_CODES = ("validation_error", "not_found", "conflict", "forbidden", "unauthorized",
-               "service_busy")
+               "service_busy", "payload_too_large")
 
 # --- catalogue ---
 
@@ -35,7 +35,9 @@ MAX_IMAGES = 8
 IMAGE_URL_LENGTH = 500
 # An https URL on a named host: the whole rule, so the OpenAPI document states it exactly.
 # No spaces or control characters, spelt as a range: \s differs between regex engines.
-IMAGE_URL_PATTERN = r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]{1,5})?(/[^\x00-\x20\x7f]*)?$"
+# Or the path of a photo uploaded to the marketplace (PHOTO_PATH), which the gateway serves.
+IMAGE_URL_PATTERN = (r"^(https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]{1,5})?(/[^\x00-\x20\x7f]*)?"
+                     r"|/api/v1/products/[0-9a-f-]{36}/photos/[0-9a-f-]{36}\.jpg)$")
 REASON_LENGTH = 500
 QUERY_LENGTH = 100
 # Whole Rupiah: a hundred million is beyond any UMKM product, far below bigint.
@@ -56,7 +58,9 @@ def _image_urls(**kwargs):
     return fields.List(
         Text(IMAGE_URL_LENGTH, validate=validate.Regexp(IMAGE_URL_PATTERN)),
         validate=validate.Length(max=MAX_IMAGES),
-        metadata={"description": f"Up to {MAX_IMAGES} https URLs of the product's photos"},
+        metadata={"description": f"Up to {MAX_IMAGES} https URLs of the product's photos, "
+                                 "or the paths of photos uploaded to it (POST "
+                                 "/products/{id}/photos)"},
         **kwargs)
 
 
@@ -92,6 +96,30 @@ class ProductHide(Schema):
 class ProductFeature(Schema):
     featured = fields.Boolean(required=True, metadata={
         "description": "true: on the home page (GET /products?featured=true)"})
+
+
+# --- catalogue: photos uploaded by the vendor ---
+
+MAX_PHOTOS = 5
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
+# Where the gateway serves a photo; the product's images carry this path. A photo never
+# changes, so the path names it for good.
+PHOTO_PATH = "/api/v1/products/{product_id}/photos/{photo_id}.jpg"
+
+
+class ProductPhoto(Schema):
+    id = fields.String()
+    product_id = fields.String()
+    url = fields.String(metadata={"description": "The path the JPEG is served at (also in "
+                                                 "the product's images)"})
+    width = fields.Integer()
+    height = fields.Integer()
+    created_at = fields.AwareDateTime()
+
+
+class ProductPhotoList(Schema):
+    items = fields.List(fields.Nested(ProductPhoto), metadata={"description": "Oldest first"})
 
 
 class ProductListQuery(PageQuery):

@@ -7,7 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 from backbone import pagination
 from backbone.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.marketplace.contract import CATEGORIES
+from services.marketplace.contract import (CATEGORIES, MAX_IMAGES, MAX_PHOTOS,
+                                           PHOTO_PATH)
 
 # --- catalogue ---
 
@@ -58,6 +59,22 @@ def check_may_see(caller, product, business):
             business is not None and str(business["owner_account_id"]) == caller["account_id"])):
         return
     raise NotFound("No such product.")
+
+
+def check_may_add_photo(product, photos_kept):
+    """A product keeps a few photos of its own, within the images it may have at all."""
+    if photos_kept >= MAX_PHOTOS:
+        raise Conflict(f"A product keeps at most {MAX_PHOTOS} photos: delete one first.",
+                       details={"reason": "too_many_photos"})
+    if len(product["images"]) >= MAX_IMAGES:
+        raise Conflict(f"A product has at most {MAX_IMAGES} images: remove one first.",
+                       details={"reason": "too_many_images"})
+
+
+def photo_view(row):
+    return {"id": row["id"], "product_id": row["product_id"], "width": row["width"],
+            "height": row["height"], "created_at": row["created_at"],
+            "url": PHOTO_PATH.format(product_id=row["product_id"], photo_id=row["id"])}
 
 
 def changes(product, requested):

@@ -16,7 +16,7 @@ import base64
 from nameko.timer import timer
 from backbone import config
 from backbone.errors import Forbidden, ValidationFailed
-from services.marketplace import payments, qris
+from services.marketplace import payments, photos, qris
 from services.marketplace import contract, domain, events, store
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,82 @@ class MarketplaceService(laris.LarisService):
         domain.check_curator(caller)
         featured = load_valid(contract.ProductFeature(), body)["featured"]
         return self._curate(product_id, {"featured": featured})
+
+    # --- catalogue: photos uploaded by the vendor ---
+
+    @rpc
+    def add_photo(self, caller, product_id, photo, idempotency_key=None):
+        """The owner uploads a photo (base64 of a JPEG, PNG or WebP): kept as a clean JPEG
+        (photos.py), its path appended to the product's images, product.changed told."""
+        caller = checked_caller(caller)
+        upload = photos.decoded_upload(photo)
+        with self.db.transaction() as tx:
+            product = self._product(tx, product_id)
+            business = store.business_by_id(tx, product["business_id"])
+            domain.check_owner(caller, business)
+        # Decoding and re-encoding take a while: outside the transaction, no row locked.
+        kept = photos.catalogue_photo(upload)
+        scope = ("add_photo", caller["account_id"], str(product["id"]))
+        with self.db.transaction() as tx:
+            if (earlier := idempotency.replay(tx, scope, idempotency_key,
+                                              {"photo": photo})) is not None:
+                return earlier
+            product = self._product(tx, product_id, for_update=True)
+            domain.check_may_add_photo(product, len(store.photos_of(tx, product["id"])))
+            added = store.insert_photo(tx, {
+                "id": uuid.uuid4(), "product_id": product["id"], "jpeg": kept.jpeg,
+                "width": kept.width, "height": kept.height, "now": clock.now()})
+            view = domain.photo_view(added)
+            product = store.update_product(tx, product["id"], {
+                "images": product["images"] + [view["url"]]}, clock.now())
+            self._changed(tx, product, business)
+            view = contract.ProductPhoto().dump(view)
+            idempotency.remember(tx, scope, idempotency_key, view)
+        log.info("product photo added", extra={"product_id": view["product_id"],
+                                               "photo_id": view["id"]})
+        return view
+
+    @rpc
+    def list_photos(self, caller, product_id):
+        """The photos uploaded to a product, to whoever may see the product."""
+        caller = checked_caller(caller, required=False)
+        with self.db.transaction() as tx:
+            product = self._product(tx, product_id)
+            domain.check_may_see(caller, product,
+                                 store.business_by_id(tx, product["business_id"]))
+            items = [domain.photo_view(row) for row in store.photos_of(tx, product["id"])]
+        return contract.ProductPhotoList().dump({"items": items})
+
+    @rpc
+    def photo_jpeg(self, product_id, photo_id):
+        """The photo's JPEG in base64, for the gateway to serve: to anyone who has its URL
+        (an <img> sends no token), as long as the vendor keeps it."""
+        product_id, photo_id = parse_id(product_id), parse_id(photo_id)
+        with self.db.transaction() as tx:
+            jpeg = product_id and photo_id and store.photo_jpeg(tx, product_id, photo_id)
+        if not jpeg:
+            raise NotFound("No such photo.")
+        return base64.b64encode(jpeg).decode()
+
+    @rpc
+    def delete_photo(self, caller, product_id, photo_id):
+        """The owner deletes a photo: its path leaves the product's images."""
+        caller = checked_caller(caller)
+        with self.db.transaction() as tx:
+            product = self._product(tx, product_id, for_update=True)
+            business = store.business_by_id(tx, product["business_id"])
+            domain.check_owner(caller, business)
+            photo_id = parse_id(photo_id)
+            removed = photo_id and store.delete_photo(tx, product["id"], photo_id)
+            if not removed:
+                raise NotFound("No such photo.")
+            view = domain.photo_view(removed)
+            if view["url"] in product["images"]:
+                product = store.update_product(tx, product["id"], {
+                    "images": [url for url in product["images"] if url != view["url"]]},
+                    clock.now())
+                self._changed(tx, product, business)
+        return contract.ProductPhoto().dump(view)
 
     # --- catalogue: facts from the registry ---
 

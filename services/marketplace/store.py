@@ -79,6 +79,36 @@ def update_product(tx, product_id, values, now):
     return product_by_id(tx, product_id)
 
 
+# --- products' photos ---
+
+PHOTO_COLUMNS = "id, product_id, width, height, created_at"
+
+
+def insert_photo(tx, photo):
+    return tx.one(f"""INSERT INTO product_photos (id, product_id, jpeg, width, height, created_at)
+                      VALUES (%(id)s, %(product_id)s, %(jpeg)s, %(width)s, %(height)s, %(now)s)
+                      RETURNING {PHOTO_COLUMNS}""",
+                  photo)
+
+
+def photos_of(tx, product_id):
+    """The product's photos, oldest first, without their bytes."""
+    return tx.all(f"SELECT {PHOTO_COLUMNS} FROM product_photos WHERE product_id = %s"
+                  " ORDER BY created_at, id", (product_id,))
+
+
+def photo_jpeg(tx, product_id, photo_id):
+    """The photo's JPEG bytes, None when the product has no such photo."""
+    row = tx.one("SELECT jpeg FROM product_photos WHERE id = %s AND product_id = %s",
+                 (photo_id, product_id))
+    return bytes(row["jpeg"]) if row else None
+
+
+def delete_photo(tx, product_id, photo_id):
+    return tx.one(f"""DELETE FROM product_photos WHERE id = %s AND product_id = %s
+                      RETURNING {PHOTO_COLUMNS}""", (photo_id, product_id))
+
+
 # --- the listing ---
 
 def _filters(query):
