@@ -176,18 +176,30 @@ def list_products(tx, query, sort, limit, after):
         relevance_params + where_params + after_params + (limit + 1,))
 
 
+FACETS = ("category", "kecamatan")
+
+
 def facets(tx, query):
     """Counts per category and per kecamatan of what the query matches. Each facet leaves its
-    own filter out, so a shopper who chose one category still sees how many the others hold."""
-    filters = _filters(query)
+    own filter out, so a shopper who chose one category still sees how many the others hold.
+    Both come from one pass over the matches without either facet's filter, counted per
+    (category, kecamatan) pair: scanning the matches is most of what a search costs."""
+    where, params = _where([f for f in _filters(query) if f[0] not in FACETS])
+    pairs = tx.all(f"""SELECT p.category, b.kecamatan, count(*) AS count
+                          FROM products p JOIN businesses b ON b.id = p.business_id
+                         WHERE {where} GROUP BY p.category, b.kecamatan""", params)
+    return {facet: _counts_of(pairs, facet, other, query.get(other))
+            for facet, other in (FACETS, FACETS[::-1])}
+
+
+def _counts_of(pairs, facet, other, other_value):
+    """[{value, count}] per value of ``facet``, among the pairs the other facet's filter
+    (``other_value``, None for none) keeps."""
     counts = {}
-    for facet, column in (("category", "p.category"), ("kecamatan", "b.kecamatan")):
-        where, params = _where(filters, leave_out=facet)
-        counts[facet] = tx.all(
-            f"""SELECT {column} AS value, count(*) AS count
-                  FROM products p JOIN businesses b ON b.id = p.business_id
-                 WHERE {where} GROUP BY {column}""", params)
-    return counts
+    for pair in pairs:
+        if other_value is None or pair[other] == other_value:
+            counts[pair[facet]] = counts.get(pair[facet], 0) + pair["count"]
+    return [{"value": value, "count": count} for value, count in counts.items()]
 
 # --- orders ---
 
