@@ -78,6 +78,8 @@ INVALIDATIONS = Counter("laris_catalogue_cache_invalidations_total",
                         "Marketplace facts applied to the catalogue cache, by what they "
                         "dropped: one product's page and the searches, or everything",
                         ["scope"])
+PRELOADS = Counter("laris_catalogue_cache_preloads_total",
+                   "Preloads of every product page on show that a gateway worker finished")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -394,6 +396,7 @@ class Preloader(threading.Thread):
             if loaded is None:
                 time.sleep(PRELOAD_RETRY_SECONDS)
                 continue
+            PRELOADS.inc()
             log.info("catalogue cache: product pages preloaded",
                      extra={"pages": loaded, "seconds": round(self._clock() - began, 1)})
             self.cache.forgotten.wait(self.cache.max_age / 2)
