@@ -76,3 +76,103 @@ def test_an_empty_inbox_says_what_will_come_and_a_visitor_must_log_in(browser_pa
     expect(page.get_by_text("Belum ada pemberitahuan.")).to_be_visible()
     screenshot(page, "kotak-masuk-kosong")
     assert accessibility_problems(page) == []
+
+
+# --- the notification settings --------------------------------------------------------------
+
+def _preferences(api, account):
+    answer = api.get("/notifications/preferences", token=account["token"])
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_a_vendor_chooses_channels_per_kind_and_quiet_hours(logged_in_page, api, vendor):
+    page = logged_in_page(vendor)
+    page.goto("/pengaturan/notifikasi")
+    expect(page.get_by_role("heading", name="Pengaturan notifikasi")).to_be_visible()
+    expect(page.get_by_text(f"alamat akun Anda: {vendor['email']}")).to_be_visible()
+    screenshot(page, "pengaturan-notifikasi")
+    assert accessibility_problems(page) == []
+
+    new_orders = page.get_by_role("group", name="Pesanan baru")
+    expect(new_orders.get_by_label("Webhook")).to_be_checked()
+    new_orders.get_by_label("E-mail").uncheck()
+    new_orders.get_by_label("WhatsApp").uncheck()
+    page.get_by_label("Mulai").fill("21:00")
+    page.get_by_label("Selesai").fill("06:30")
+    page.get_by_role("button", name="Simpan pilihan").click()
+    expect(page.get_by_text("Pilihan pemberitahuan sudah disimpan.")).to_be_visible()
+
+    saved = _preferences(api, vendor)
+    assert saved["channels"]["order.placed"] == ["webhook"]
+    assert sorted(saved["channels"]["stock.depleted"]) == ["email", "webhook", "whatsapp"]
+    assert saved["quiet_hours"] == {"start": "21:00", "end": "06:30"}
+    expect(page.get_by_role("group", name="Pesanan baru").get_by_label("E-mail")) \
+        .not_to_be_checked()
+    expect(page.get_by_label("Mulai")).to_have_value("21:00")
+
+
+def test_half_quiet_hours_are_named_beside_the_field(logged_in_page, api, buyer):
+    page = logged_in_page(buyer)
+    page.goto("/pengaturan/notifikasi")
+    expect(page.get_by_role("group")).to_have_count(4)  # three kinds and the quiet hours
+    expect(page.get_by_label("Webhook")).to_have_count(0)
+    page.get_by_label("Mulai").fill("22:00")
+    page.get_by_role("button", name="Simpan pilihan").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("#quiet_hours-error")).to_contain_text("end")
+    expect(page.get_by_label("Mulai")).to_have_value("22:00")
+    assert _preferences(api, buyer)["quiet_hours"] is None
+    assert accessibility_problems(page) == []
+
+
+def test_whatsapp_opt_in_with_a_number_and_out_again(logged_in_page, api, buyer):
+    page = logged_in_page(buyer)
+    page.goto("/pengaturan/notifikasi")
+    page.get_by_label("Nomor WhatsApp").fill("12345")
+    page.get_by_role("button", name="Aktifkan WhatsApp").click()
+    expect(page.get_by_label("Nomor WhatsApp")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#phone-error")).to_be_visible()
+    screenshot(page, "pengaturan-notifikasi-whatsapp-salah")
+    assert accessibility_problems(page) == []
+
+    page.get_by_label("Nomor WhatsApp").fill("0812-3456-7890")
+    page.get_by_role("button", name="Aktifkan WhatsApp").click()
+    expect(page.get_by_text("Nomor WhatsApp sudah disimpan.")).to_be_visible()
+    expect(page.get_by_text("WhatsApp +6281234567890")).to_be_visible()
+    assert api.get("/notifications/whatsapp", token=buyer["token"]).json()["phone"] == \
+        "6281234567890"
+
+    page.get_by_role("button", name="Berhenti menerima WhatsApp").click()
+    expect(page.get_by_text("Anda berhenti menerima pemberitahuan lewat WhatsApp.")) \
+        .to_be_visible()
+    assert api.get("/notifications/whatsapp", token=buyer["token"]).status_code == 404
+
+
+def test_a_vendor_registers_a_webhook_sees_its_secret_once_and_deletes_it(logged_in_page, api,
+                                                                          vendor):
+    page = logged_in_page(vendor)
+    page.goto("/pengaturan/notifikasi")
+    address = "https://toko.example.id/laris/webhook"
+    page.get_by_label("Alamat (https://...)").fill(address)
+    page.get_by_role("button", name="Daftarkan webhook").click()
+    expect(page.locator("#events-error")).to_be_visible()
+
+    page.get_by_label("Alamat (https://...)").fill(address)
+    webhook_kinds = page.get_by_role("group", name="Kirim pemberitahuan tentang")
+    webhook_kinds.get_by_label("Pesanan baru").check()
+    webhook_kinds.get_by_label("Stok produk habis").check()
+    page.get_by_role("button", name="Daftarkan webhook").click()
+    expect(page.get_by_role("heading", name="Webhook sudah didaftarkan")).to_be_visible()
+    expect(page.locator(".secret code")).to_contain_text("whsec_")
+    screenshot(page, "pengaturan-notifikasi-webhook")
+    assert accessibility_problems(page) == []
+    [webhook] = api.get("/webhooks", token=vendor["token"]).json()["items"]
+    assert webhook["url"] == address
+    assert sorted(webhook["events"]) == ["order.placed", "stock.depleted"]
+
+    page.goto("/pengaturan/notifikasi")
+    expect(page.locator(".secret")).to_have_count(0)
+    page.get_by_role("button", name=f"Hapus webhook {address}").click()
+    expect(page.get_by_text("Webhook sudah dihapus.")).to_be_visible()
+    assert api.get("/webhooks", token=vendor["token"]).json()["items"] == []
