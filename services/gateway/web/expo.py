@@ -49,13 +49,22 @@ def reason_text(reason):
     return reason["en"] if i18n.language() == "en" else reason["id"]
 
 
+def application_status(status):
+    return i18n.translated(APPLICATION_STATUS.get(status, status))
+
+
+def booth_status(status):
+    return i18n.translated(BOOTH_STATUS.get(status, status))
+
+
+def booth_type(kind):
+    return i18n.translated(BOOTH_TYPE.get(kind, kind or ""))
+
+
 def labels():
     """What the expo and organizer templates share: statuses and reasons in words."""
-    return {"reason_text": reason_text,
-            "application_status": lambda status: i18n.translated(
-                APPLICATION_STATUS.get(status, status)),
-            "booth_status": lambda status: i18n.translated(BOOTH_STATUS.get(status, status)),
-            "booth_type": lambda kind: i18n.translated(BOOTH_TYPE.get(kind, kind or "")),
+    return {"reason_text": reason_text, "application_status": application_status,
+            "booth_status": booth_status, "booth_type": booth_type,
             "business_url": business_url}
 
 
@@ -98,7 +107,7 @@ def floorplan(expo, booths, mine=None):
     booth ``mine`` (a code) marked; None when the drawing is not one this page knows."""
     drawing = call_anonymous("expo", "floorplan", expo["id"], {"lang": i18n.language()})
     try:
-        svg = _checked_drawing(drawing)
+        svg = checked_drawing(drawing)
     except (UnknownDrawing, ET.ParseError):
         log.warning("floor plan not shown: unexpected drawing", extra={"expo_id": expo["id"]},
                     exc_info=True)
@@ -112,7 +121,7 @@ def floorplan(expo, booths, mine=None):
     return Markup(ET.tostring(svg, encoding="unicode"))
 
 
-def _checked_drawing(drawing):
+def checked_drawing(drawing):
     if "<!" in drawing:  # no DOCTYPE, entity or CDATA: the service never writes one
         raise UnknownDrawing("declarations in the drawing")
     svg = ET.fromstring(drawing)
@@ -254,8 +263,9 @@ def apply_submit(expo_id):
     _, error = attempt(lambda: call("expo", "submit_application", expo_id, body,
                                     idempotency_key=form["idempotency_key"] or None))
     if error:
-        return _apply_form(expo_id, form=form, error=_zones_beside_first(error),
-                           businesses=businesses)
+        # The form asks for the zones as three choices, and the sector through the business.
+        move_field_errors(error, {"preferred_zones": "zone_1", "sector": "business_id"})
+        return _apply_form(expo_id, form=form, error=error, businesses=businesses)
     return done(i18n.gettext("Pendaftaran Anda sudah kami terima."), "web_expo.my_expo")
 
 
@@ -284,12 +294,13 @@ def _distinct(*names):
     return chosen
 
 
-def _zones_beside_first(error):
-    """The service names ``preferred_zones``; the form asks for them as three choices."""
-    if "preferred_zones" in error.fields:
-        error.fields["zone_1"] = error.fields.pop("preferred_zones")
-    if "sector" in error.fields:
-        error.fields["business_id"] = error.fields.pop("sector")
+def move_field_errors(error, renames):
+    """A service's field errors beside the form's field that stands for it
+    (``{service field: form field}``)."""
+    for service_field, form_field in renames.items():
+        if service_field in error.fields:
+            error.fields[form_field] = (error.fields.get(form_field, [])
+                                        + error.fields.pop(service_field))
     return error
 
 

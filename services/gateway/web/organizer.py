@@ -12,10 +12,12 @@ from flask import request, url_for
 
 from backbone.errors import DomainError
 from services.gateway.web import i18n
-from services.gateway.web.expo import (BOOTH_TYPE, PAGE_SIZE, all_applications, floorplan,
-                                       form_status, labels, zones_of)
-from services.gateway.web.pages import (N_, attempt, call, call_anonymous, done, form_body,
-                                        nav_item, render, requires_login, web_blueprint)
+from services.gateway.web.expo import (BOOTH_TYPE, PAGE_SIZE, all_applications,
+                                       application_status, floorplan, form_status, labels,
+                                       move_field_errors, zones_of)
+from services.gateway.web.pages import (N_, attempt, call, call_anonymous, done, error_page,
+                                        form_body, nav_item, render, requires_login,
+                                        web_blueprint)
 
 blp = web_blueprint("organizer", url_prefix="/admin")
 blp.context_processor(labels)
@@ -219,6 +221,77 @@ def free_booth(expo_id, booth_code):
         message = i18n.gettext("Stan %(code)s dilepas; tidak ada pendaftar di daftar tunggu "
                                "yang cocok, jadi stan itu kosong.", code=booth_code)
     return done(message, "web_organizer.expo_desk", expo_id=expo_id, _anchor="stan")
+
+
+@blp.post("/expo/<expo_id>/lamaran/<application_id>/unggulan")
+@requires_login("organizer")
+def mark_flagship(expo_id, application_id):
+    flagship = request.form.get("flagship") == "true"
+    call("expo", "mark_flagship", expo_id, application_id, {"flagship": flagship})
+    message = (i18n.gettext("Ditandai sebagai produk unggulan.") if flagship
+               else i18n.gettext("Tanda produk unggulan dihapus."))
+    return done(message, "web_organizer.expo_desk", expo_id=expo_id, _anchor="keputusan")
+
+
+# --- one booth: its history, blocking, placing by hand ------------------------------------------
+
+@blp.get("/expo/<expo_id>/stan/<booth_code>")
+@requires_login("organizer")
+def booth(expo_id, booth_code):
+    return _booth_page(expo_id, booth_code)
+
+
+def _booth_page(expo_id, booth_code, block_error=None, place_error=None, form=None):
+    expo = call_anonymous("expo", "get_expo", expo_id)
+    shown = next((b for b in call_anonymous("expo", "list_booths", expo_id)["items"]
+                  if b["code"] == booth_code), None)
+    if shown is None:
+        return error_page(404)
+    history = call("expo", "booth_history", expo_id, booth_code)["items"]
+    candidates = [a for a in all_applications(expo_id)
+                  if a["status"] in ("submitted", "waitlisted", "allocated", "offered")
+                  and a["booth_code"] != booth_code]
+    return render("admin/stan.html", status=form_status(block_error or place_error),
+                  expo=expo, booth=shown, history=history, candidates=candidates,
+                  candidates_options=[(a["id"], _candidate_label(a)) for a in candidates],
+                  block_error=block_error, place_error=place_error, form=form or {})
+
+
+def _candidate_label(application):
+    """An applicant as the placement form lists it: name, status and booth if any."""
+    label = f"{application['business_name']} · {application_status(application['status'])}"
+    if application["booth_code"]:
+        label += f" · {application['booth_code']}"
+    return label
+
+
+@blp.post("/expo/<expo_id>/stan/<booth_code>/blokir")
+@requires_login("organizer")
+def block_booth(expo_id, booth_code):
+    body = {"blocked": request.form.get("blocked") == "true",
+            "reason": request.form.get("reason", "").strip()}
+    _, error = attempt(lambda: call("expo", "block_booth", expo_id, booth_code, body))
+    if error:
+        return _booth_page(expo_id, booth_code, block_error=error,
+                           form={"reason": body["reason"]})
+    message = (i18n.gettext("Stan %(code)s diblokir.", code=booth_code) if body["blocked"]
+               else i18n.gettext("Stan %(code)s bisa ditawarkan lagi.", code=booth_code))
+    return done(message, "web_organizer.booth", expo_id=expo_id, booth_code=booth_code)
+
+
+@blp.post("/expo/<expo_id>/stan/<booth_code>/tempatkan")
+@requires_login("organizer")
+def place_manually(expo_id, booth_code):
+    body = {"application_id": request.form.get("application_id", ""),
+            "reason": request.form.get("place_reason", "").strip()}
+    _, error = attempt(lambda: call("expo", "place_manually", expo_id, booth_code, body))
+    if error:
+        # A rule the placement breaks is named on the booth: said beside the applicant.
+        move_field_errors(error, {"reason": "place_reason", "booth_code": "application_id"})
+        return _booth_page(expo_id, booth_code, place_error=error, form={
+            "application_id": body["application_id"], "place_reason": body["reason"]})
+    return done(i18n.gettext("Peserta ditempatkan di stan %(code)s.", code=booth_code),
+                "web_organizer.booth", expo_id=expo_id, booth_code=booth_code)
 
 
 @blp.get("/expo/<expo_id>/stan")

@@ -6,8 +6,11 @@ import re
 import time
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
+from services.expo.floorplan import render_floorplan
+from services.gateway.web.expo import UnknownDrawing, checked_drawing
 from tests.support.browser import accessibility_problems, screenshot
 
 ZONES = [{"name": "kuliner", "sectors": ["kuliner", "pertanian"]}]
@@ -189,6 +192,29 @@ def test_a_waitlisted_vendor_accepts_the_booth_offered_before_it_expires(
     entry = page.locator("article.expo-entry", has_text=expo["name"])
     expect(entry).to_contain_text("Mendapat stan")
     expect(entry).to_contain_text(f"Stan Anda: {freed}")
+
+
+def test_the_plan_keeps_an_exhibitors_markup_as_text():
+    booth = {"code": "A-01", "zone": "kuliner", "booth_type": "inline", "x": 0, "y": 0,
+             "width": 3, "height": 3, "status": "allocated",
+             "business_name": '<script>alert(1)</script><a href="javascript:x">'}
+    svg = checked_drawing(render_floorplan("Expo <b>", [booth]))
+    assert not [element for element in svg.iter() if element.tag.endswith(("script", "}a"))]
+
+
+@pytest.mark.parametrize("drawing", [
+    '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(javascript:x)"/></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+    '<g x:href="javascript:alert(1)"/></svg>',
+    '<!DOCTYPE svg [<!ENTITY e "x">]><svg xmlns="http://www.w3.org/2000/svg">&e;</svg>',
+    '<html><script>alert(1)</script></html>',
+])
+def test_a_drawing_with_anything_the_expo_never_draws_is_refused(drawing):
+    with pytest.raises(UnknownDrawing):
+        checked_drawing(drawing)
 
 
 def test_my_expo_asks_an_anonymous_visitor_to_log_in(browser_page):

@@ -79,6 +79,50 @@ def test_freeing_a_booth_offers_it_to_the_first_in_line(logged_in_page, api, org
     expect(page.locator("ol.decisions > li")).to_have_count(0)
 
 
+def test_a_booth_is_placed_by_hand_only_within_the_rules_and_blocked_with_a_reason(
+        logged_in_page, api, organizer):
+    expo = expo_with_booths(api, organizer)
+    applicants(api, organizer, expo, 3)
+    waiting = run_allocation(api, organizer, expo)["waitlisted"][0]
+    page = logged_in_page(organizer)
+    page.goto(f"/admin/expo/{expo['id']}")
+    page.get_by_role("link", name="A-02").click()
+    expect(page.get_by_role("heading", name="Stan A-02")).to_be_visible()
+
+    # A-02 sits between two kuliner exhibitors: a third cook there breaks rule 5.
+    page.get_by_label("Pendaftar").select_option(waiting["application_id"])
+    page.get_by_label("Alasan penempatan").fill("Permintaan Dinas")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Tempatkan di stan A-02").click()
+    assert navigation.value.status == 422
+    expect(page.get_by_role("alert")).to_contain_text("melanggar aturan alokasi")
+    expect(page.get_by_label("Pendaftar")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Alasan penempatan")).to_have_value("Permintaan Dinas")
+    screenshot(page, "admin-stan")
+    assert accessibility_problems(page) == []
+
+    page.get_by_role("button", name="Blokir stan").click()
+    expect(page.locator("#reason-error")).to_contain_text("Wajib diisi")
+    page.get_by_label("Alasan (disimpan di riwayat stan)").fill("Ada tiang di tengah stan")
+    page.get_by_role("button", name="Blokir stan").click()
+    expect(page.get_by_text("Stan A-02 diblokir.")).to_be_visible()
+    expect(page.locator("ol.history")).to_contain_text("Ada tiang di tengah stan")
+    expect(page.get_by_role("button", name="Buka blokir")).to_be_visible()
+
+
+def test_an_organizer_marks_a_waitlisted_business_as_flagship(logged_in_page, api, organizer):
+    expo = expo_with_booths(api, organizer)
+    cooks = applicants(api, organizer, expo, 3)
+    waiting = run_allocation(api, organizer, expo)["waitlisted"][0]
+    name = next(c["business"]["name"] for c in cooks
+                if c["application"]["id"] == waiting["application_id"])
+    page = logged_in_page(organizer)
+    page.goto(f"/admin/expo/{expo['id']}")
+    page.get_by_role("button", name=f"Tandai {name} sebagai produk unggulan").click()
+    expect(page.get_by_text("Ditandai sebagai produk unggulan.")).to_be_visible()
+    expect(page.locator("ol.decisions > li")).to_contain_text("produk unggulan")
+
+
 def test_rejecting_without_a_note_is_refused_beside_the_note(logged_in_page, api, organizer):
     _, business = pending_business(api)
     page = logged_in_page(organizer)
