@@ -76,6 +76,8 @@ def test_an_empty_inbox_says_what_will_come_and_a_visitor_must_log_in(browser_pa
     expect(page.get_by_text("Belum ada pemberitahuan.")).to_be_visible()
     screenshot(page, "kotak-masuk-kosong")
     assert accessibility_problems(page) == []
+    page.get_by_role("link", name="Atur saluran pemberitahuan").click()
+    expect(page.get_by_role("heading", name="Pengaturan notifikasi")).to_be_visible()
 
 
 # --- the notification settings --------------------------------------------------------------
