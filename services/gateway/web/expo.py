@@ -122,6 +122,8 @@ def floorplan(expo, booths, mine=None):
 
 
 def checked_drawing(drawing):
+    """The drawing's parsed tree, or UnknownDrawing if it holds anything the expo's plan is
+    not made of (a script, an event or link attribute, a value that is not plain)."""
     if "<!" in drawing:  # no DOCTYPE, entity or CDATA: the service never writes one
         raise UnknownDrawing("declarations in the drawing")
     svg = ET.fromstring(drawing)
