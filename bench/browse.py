@@ -13,9 +13,9 @@ run: searches and product pages with 100,000 products loaded, the catalogue cach
    whose products follow a Zipf law (s = 1) over every product on show. The table says how
    many different URLs each row asked, and the cache's hit rate.
    One more row isolates what an answer from memory costs: the 300 likeliest product pages
-   and the 43 searches without filters, each asked a few times before, on a gateway whose
-   maximum age (1 h) lets none of them expire during the rows; and the same URLs with the
-   cache off.
+   and the 43 searches without filters, each asked a few times before (after the gateway's
+   preloads), on a gateway whose maximum age (1 h) lets none of them expire during the rows;
+   and the same URLs with the cache off.
 3. The load: closed-loop clients, each a process of its own with one keep-alive connection
    and a minimal HTTP/1.1 client (pre-built requests, Content-Length framing), bounded in
    time, on loopback, at c = 4 and c = 16. /healthz is measured the same way in each phase:
@@ -331,6 +331,7 @@ def memory_phase(system, head, rng):
                                     "LARIS_CATALOGUE_CACHE_SECONDS": "3600"})):
         system.restart("gateway", extra_env=settings)
         if label == HELD:
+            wait_for_preloads(system)
             prefill(system, head)
         rows += rows_of(system, label, ((HEAD_ROW, lambda: rng.choice(head)),))
     return rows
