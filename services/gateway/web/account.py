@@ -12,8 +12,10 @@ SELF_SERVICE_ROLES = ("buyer", "vendor")
 @blp.get("/masuk")
 def log_in_page():
     if g.caller is not None:
-        return redirect(safe_next(request.args.get("next")))
-    return render("akun/masuk.html", next=safe_next(request.args.get("next")), form={})
+        return redirect(safe_next(request.args.get("next"), default=home_of(g.caller)))
+    # No destination: after the log-in, the desk of the account's role (home_of).
+    return render("akun/masuk.html", next=safe_next(request.args.get("next"), default=""),
+                  form={})
 
 
 @blp.post("/masuk")
@@ -24,7 +26,7 @@ def log_in_submit():
         "registry", "authenticate", form, client=request.remote_addr))
     if error:
         return render("akun/masuk.html", status=_status(error), error=error,
-                      next=safe_next(request.form.get("next")),
+                      next=safe_next(request.form.get("next"), default=""),
                       form={"email": form["email"]})
     log_in(account)
     flash(i18n.gettext("Selamat datang kembali."), "ok")
