@@ -2,6 +2,7 @@
 field offers the camera), sees it with its alt text, is told beside the field what is wrong
 with a file that is not a photo, and deletes it."""
 import io
+import os
 
 from playwright.sync_api import expect
 from PIL import Image, ImageDraw
@@ -76,4 +77,21 @@ def test_another_vendor_cannot_upload_to_the_product(logged_in_page, api, vendor
     page.get_by_role("button", name="Unggah foto").click()
     expect(page.get_by_role("heading", name="Anda tidak punya akses ke halaman ini")) \
         .to_be_visible()
+    assert api.get(f"/products/{product['id']}/photos").json()["items"] == []
+
+
+def test_a_photo_too_large_is_said_in_indonesian_not_dropped(logged_in_page, api, vendor,
+                                                             organizer):
+    _, [product] = shop(api, vendor, organizer, {})
+    page = logged_in_page(vendor)
+    page.goto(f"/toko/produk/{product['id']}/foto")
+    page.get_by_label("Foto baru").set_input_files({
+        "name": "besar.jpg", "mimeType": "image/jpeg", "buffer": os.urandom(5 * 1024 * 1024 + 1)})
+    page.get_by_role("button", name="Unggah foto").click()
+    expect(page.locator("#photo-error")).to_contain_text("Foto paling besar 5 MB.")
+
+    page.get_by_label("Foto baru").set_input_files({
+        "name": "raksasa.jpg", "mimeType": "image/jpeg", "buffer": os.urandom(9 * 1024 * 1024)})
+    page.get_by_role("button", name="Unggah foto").click()
+    expect(page.get_by_role("heading", name="Berkas terlalu besar")).to_be_visible()
     assert api.get(f"/products/{product['id']}/photos").json()["items"] == []
