@@ -67,8 +67,8 @@ def test_mark_all_read_empties_the_unread_filter_and_the_badge(logged_in_page, a
     assert accessibility_problems(page) == []
 
 
-def test_an_empty_inbox_says_what_will_come_and_a_visitor_must_log_in(browser_page,
-                                                                       logged_in_page, buyer):
+def test_an_empty_inbox_says_what_will_come_in_either_language_and_needs_a_log_in(
+        browser_page, logged_in_page, buyer):
     browser_page.goto("/kotak-masuk")
     assert "/masuk" in browser_page.url
     page = logged_in_page(buyer)
@@ -78,6 +78,11 @@ def test_an_empty_inbox_says_what_will_come_and_a_visitor_must_log_in(browser_pa
     assert accessibility_problems(page) == []
     page.get_by_role("link", name="Atur saluran pemberitahuan").click()
     expect(page.get_by_role("heading", name="Pengaturan notifikasi")).to_be_visible()
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Notification settings")).to_be_visible()
+    expect(page.get_by_role("group", name="New order")).to_be_visible()
+    page.goto("/kotak-masuk")
+    expect(page.get_by_text("No notifications yet.")).to_be_visible()
 
 
 # --- the notification settings --------------------------------------------------------------
