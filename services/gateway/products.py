@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 from services.gateway import auth
 from services.gateway.errors import error_response
 from services.gateway.http import limit_body, reply
-from services.gateway.routes import BEARER, IDEMPOTENCY_KEY_PARAMETER, route
+from services.gateway.routes import (BEARER, IDEMPOTENCY_KEY_PARAMETER,
+                                     IF_NONE_MATCH_PARAMETER, route)
 from services.gateway.rpc import call
 from services.marketplace import contract
 
@@ -72,9 +73,12 @@ def add_photo(product_id):
 
 @blp.route("/products/<product_id>/photos/<photo_id>.jpg", methods=["GET"],
            endpoint="photo_jpeg")
+@blp.doc(parameters=[IF_NONE_MATCH_PARAMETER])
 @blp.alt_response(200, success=True, content_type="image/jpeg", description=(
     "The photo's JPEG, to anyone with its URL. It never changes (a new photo has a new "
     "URL): cached for a year, and If-None-Match with its ETag is a 304."))
+@blp.alt_response(304, description="Not modified: the photo's ETag was sent in If-None-Match. "
+                                   "No body.")
 def photo_jpeg(product_id, photo_id):
     etag = photo_id.lower()
     if etag in request.if_none_match:
