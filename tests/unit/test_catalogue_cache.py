@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from backbone.errors import NotFound
 from services.gateway.app import create_app
 from services.gateway.catalogue_cache import (ALL_PRODUCTS, BUSINESS_FACT_SETTLE_SECONDS,
-                                              CatalogueCache, cache_key, product_key,
-                                              products_named)
+                                              CatalogueCache, Preloader, cache_key,
+                                              product_key, products_named)
 from services.gateway.routes import route
 from tests.unit.test_gateway import SECRET, FakeRpc, token
 
@@ -274,3 +274,49 @@ def test_only_a_public_get_may_be_cached():
         route(blp, "GET", "/mine", "shop.mine", roles=("buyer",), cache="search")
     with pytest.raises(ValueError):
         route(blp, "GET", "/things/<a>/<b>", "shop.pair", cache="product")
+
+
+# --- the preload ----------------------------------------------------------------------------
+
+class PagesOnShow:
+    """The marketplace's product_pages_on_show, two pages an answer; ``during`` runs what the
+    test says while the answer after a given id is on its way (a fact arriving)."""
+
+    def __init__(self, pages, during=None):
+        self.pages, self.during, self.asked_after = pages, during or {}, []
+
+    def call(self, service, method, after, request_id=None):
+        self.asked_after.append(after)
+        start = 0 if after is None else [page["id"] for page in self.pages].index(after) + 1
+        if after in self.during:
+            self.during[after]()
+        answer = self.pages[start:start + 2]
+        last = start + 2 >= len(self.pages)
+        return {"items": answer, "next_after": None if last else answer[-1]["id"]}
+
+
+def test_the_preload_keeps_each_page_as_the_route_answers_it_unless_a_fact_overtook_it(
+        catalogue_app):
+    pages = [{"id": str(uuid.uuid4()), "price_idr": 1000 * n} for n in range(1, 6)]
+    cache = catalogue_app.extensions["catalogue_cache"]
+    overtaken = pages[3]["id"]
+    marketplace = PagesOnShow(pages, during={
+        pages[1]["id"]: lambda: cache.apply(fact(product_id=overtaken))})
+    catalogue_app.extensions["rpc"] = marketplace
+
+    assert Preloader(cache, catalogue_app)._load_all() == 4
+    assert marketplace.asked_after == [None, pages[1]["id"], pages[3]["id"]]
+    assert cache.lookup(cache_key(f"/api/v1/products/{overtaken}", ())) is None
+    for page in pages[:3] + pages[4:]:
+        served = catalogue_app.test_client().get(f"/api/v1/products/{page['id']}")
+        assert served.headers["X-Cache"] == "hit" and served.get_json() == page
+
+
+def test_nothing_is_preloaded_while_no_listener_consumes(catalogue_app):
+    cache = CatalogueCache(100_000, 30.0, start_listener=lambda c: "still connecting",
+                           clock=Clock())
+    cache.ensure_listener()
+    marketplace = PagesOnShow([{"id": PRODUCT}])
+    catalogue_app.extensions["rpc"] = marketplace
+    assert Preloader(cache, catalogue_app)._load_all() is None
+    assert marketplace.asked_after == []
