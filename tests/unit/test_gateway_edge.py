@@ -175,7 +175,7 @@ STRICT_JSON_POLICY = "default-src 'none'; frame-ancestors 'none'"
 @pytest.mark.parametrize("method, path, headers", [
     ("get", "/healthz", {}),
     ("get", "/api/v1/export-rules", {}),
-    ("get", "/no/such/page", {}),
+    ("get", "/api/v1/no/such/route", {}),
     ("get", "/api/v1/me", {}),
     ("get", "/api/v1/me", {"Authorization": "Bearer not.a.token"}),
     ("get", "/api/v1/openapi.json", {}),
@@ -186,6 +186,13 @@ def test_every_response_carries_the_security_headers(client, method, path, heade
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Content-Security-Policy"] == STRICT_JSON_POLICY
+
+
+def test_an_unknown_page_outside_the_api_is_a_page_that_runs_no_script(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_answers_that_depend_on_the_caller_are_not_cached(app, client):
