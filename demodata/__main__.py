@@ -41,7 +41,8 @@ def banner(url, demo):
     """What to open and who to log in as; ``demo`` is the registry's demo data."""
     base = url.rstrip("/")
     lines = ["", "Laris is ready, with its demo data.",
-             f"  gateway    {base}",
+             f"  web pages  {base}/  (Bahasa Indonesia; ?lang=en for English)",
+             f"  API        {base}/api/v1",
              f"  API docs   {base}/api/v1/docs",
              f"  readiness  {base}/readyz",
              f"  admin      {_admin()}",

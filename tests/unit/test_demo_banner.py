@@ -12,7 +12,9 @@ def test_the_banner_shows_the_urls_and_the_demo_logins_of_the_demo_data(monkeypa
 
     text = banner("http://127.0.0.1:8000/", demo)
 
-    assert "  gateway    http://127.0.0.1:8000\n" in text
+    assert "  web pages  http://127.0.0.1:8000/  (Bahasa Indonesia; ?lang=en for English)\n" \
+        in text
+    assert "  API        http://127.0.0.1:8000/api/v1\n" in text
     assert "  API docs   http://127.0.0.1:8000/api/v1/docs\n" in text
     assert "  readiness  http://127.0.0.1:8000/readyz\n" in text
     assert "  admin      admin@laris.local / laris-dev-admin\n" in text
