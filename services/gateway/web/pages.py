@@ -27,12 +27,17 @@ FORM_ERROR_CODES = {"validation_error", "conflict", "rate_limited", "unauthorize
 
 # --- the session's caller ------------------------------------------------------------------
 
+# What a visitor had before logging in and keeps after (the cart): nothing of an account.
+KEPT_ACROSS_LOG_IN = set()
+
+
 def log_in(account):
     """Start a new session for ``account`` (as the registry's authenticate answers it)."""
+    kept = {name: session[name] for name in KEPT_ACROSS_LOG_IN if name in session}
     session.clear()
     session.permanent = True
     session.update(account_id=account["id"], role=account["role"],
-                   token_version=account["token_version"], email=account.get("email"))
+                   token_version=account["token_version"], email=account.get("email"), **kept)
 
 
 def log_out():
