@@ -80,7 +80,7 @@ def test_a_vendor_registers_a_business_with_errors_beside_the_fields(logged_in_p
 
     expect(page.get_by_label("NIB (untuk UMKM, 13 angka)")).to_have_attribute(
         "aria-invalid", "true")
-    expect(page.locator("#nib-error")).to_be_visible()
+    expect(page.locator("#nib-error")).to_have_text("NIB terdiri dari tepat 13 angka.")
     expect(page.get_by_label("Nama usaha")).to_have_value("Keripik Apel Batu Bu Ani")
     looks_right(page, "toko-usaha-baru-salah")
 
@@ -146,7 +146,7 @@ def test_a_vendor_adds_a_product_and_changes_its_price_and_stock(
     page.get_by_label("Stok").fill("20")
     page.get_by_label("Satuan").fill("botol")
     page.get_by_role("button", name="Tambah produk").click()
-    expect(page.locator("#price_idr-error")).to_be_visible()
+    expect(page.locator("#price_idr-error")).to_have_text("Harus antara 1 dan 100.000.000.")
 
     page.get_by_label("Harga (Rupiah)").fill("12.500")
     page.get_by_role("button", name="Tambah produk").click()
