@@ -199,3 +199,32 @@ def test_a_buyer_opening_the_vendors_desk_gets_the_403_page(logged_in_page, buye
     page = logged_in_page(buyer)
     assert page.goto("/toko").status == 403
     expect(page.get_by_role("link", name="Toko saya")).to_have_count(0)
+
+
+def test_a_vendor_ships_a_cod_order_records_its_cash_and_cancels_another_with_a_reason(
+        logged_in_page, api, vendor, organizer, buyer):
+    _business, [product] = shop(api, vendor, organizer, {"name": "Tempe Sanan Mbak Yuli"})
+    shipped = place(api, buyer, (product, 1))
+    cancelled = place(api, buyer, (product, 1))
+    assert move(api, vendor, shipped, "confirmed").status_code == 200
+    page = logged_in_page(vendor)
+
+    page.goto("/toko/pesanan?status=confirmed")
+    expect(page.locator(".card .status")).to_have_text(["Dikonfirmasi"])
+    page.locator(".card h2 a").click()
+    # Cash on delivery is recorded once shipped, not before.
+    expect(page.get_by_role("button", name="Tandai sudah dibayar")).to_have_count(0)
+    page.get_by_role("button", name="Tandai sudah dikirim").click()
+    expect(page.get_by_text("Pesanan ditandai dikirim.")).to_be_visible()
+    page.get_by_label("Nomor referensi pembayaran (boleh kosong)").fill("KWT-0042")
+    page.get_by_role("button", name="Tandai sudah dibayar").click()
+    expect(page.locator(".flash")).to_have_text("Pembayaran dicatat.")
+    expect(page.get_by_text("(KWT-0042)")).to_be_visible()
+    expect(page.get_by_role("button")).to_have_text(["Keluar"])
+
+    page.goto(f"/toko/pesanan/{cancelled['id']}")
+    page.get_by_label("Alasan pembatalan").fill("Stok habis terjual di pasar.")
+    page.get_by_role("button", name="Batalkan bagian ini").click()
+    expect(page.get_by_text("Pesanan dibatalkan.")).to_be_visible()
+    expect(page.locator("section.card .status")).to_have_text("Dibatalkan")
+    expect(page.get_by_text("Stok habis terjual di pasar.")).to_be_visible()
