@@ -143,7 +143,7 @@ def test_the_checkout_names_a_wrong_phone_beside_its_field(logged_in_page, api, 
     _fill_shipping(page)
     page.get_by_label("Nomor telepon").fill("telepon saya")
     page.get_by_role("button", name="Pesan", exact=True).click()
-    expect(page.locator("#phone-error")).to_be_visible()
+    expect(page.locator("#phone-error")).to_have_text("Formatnya belum benar.")
     expect(page.get_by_label("Nama penerima")).to_have_value("Bu Sri Wahyuni")
     screenshot(page, "pesan-galat")
     assert accessibility_problems(page) == []

@@ -72,12 +72,15 @@ def test_the_catalogue_pages_with_a_cursor(browser_page, api, vendor, organizer)
 
 def test_bad_filters_are_named_beside_their_fields(browser_page):
     page = browser_page
-    answer = page.goto("/katalog?min_price_idr=murah&kecamatan=atlantis&cursor=rusak")
+    answer = page.goto("/katalog?min_price_idr=murah&kecamatan=atlantis")
     assert answer.status == 422
     expect(page.locator("#min_price_idr-error")).to_be_visible()
-    expect(page.locator("#kecamatan-error")).to_be_visible()
+    expect(page.locator("#kecamatan-error")).to_contain_text("Pilih salah satu kecamatan")
     screenshot(page, "katalog-galat")
     assert accessibility_problems(page) == []
+
+    assert page.goto("/katalog?q=keripik&cursor=rusak").status == 422
+    expect(page.locator("#cursor-error")).to_contain_text("Tautan halaman ini tidak sah")
 
 
 def test_a_product_page_names_its_maker_and_kecamatan(browser_page, api, vendor, organizer):
@@ -107,3 +110,11 @@ def test_an_unknown_product_or_business_is_the_not_found_page(browser_page):
         expect(page.get_by_role("heading", level=1)).to_be_visible()
     screenshot(page, "produk-tidak-ada")
     assert accessibility_problems(page) == []
+
+
+def test_the_catalogue_in_english(browser_page):
+    page = browser_page
+    page.goto("/katalog?lang=en")
+    expect(page.get_by_role("heading", name="Product catalogue")).to_be_visible()
+    expect(page.get_by_label("Sort by")).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "en"
