@@ -228,3 +228,16 @@ def test_a_vendor_ships_a_cod_order_records_its_cash_and_cancels_another_with_a_
     expect(page.get_by_text("Pesanan dibatalkan.")).to_be_visible()
     expect(page.locator("section.card .status")).to_have_text("Dibatalkan")
     expect(page.get_by_text("Stok habis terjual di pasar.")).to_be_visible()
+
+
+def test_the_desk_speaks_english_when_asked(logged_in_page, api, vendor, organizer):
+    business = verified_business(api, vendor, organizer)
+    page = logged_in_page(vendor)
+    page.goto("/toko")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="My shop")).to_be_visible()
+    expect(page.get_by_text("Products on show: 0")).to_be_visible()
+    page.goto(f"/toko/usaha/{business['id']}")
+    expect(page.get_by_role("heading", name="Claim a certification")).to_be_visible()
+    expect(page.get_by_text("Not ready yet. Still missing:").first).to_be_visible()
+    looks_right(page, "toko-usaha-en")
