@@ -118,3 +118,16 @@ def test_the_catalogue_in_english(browser_page):
     expect(page.get_by_role("heading", name="Product catalogue")).to_be_visible()
     expect(page.get_by_label("Sort by")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_product_photos_load_lazily_with_their_name_as_alt(browser_page, api, vendor,
+                                                           organizer):
+    word = f"bakpao{uuid.uuid4().hex[:6]}"
+    _, [product] = shop(api, vendor, organizer, {
+        "name": f"Bakpao Telo {word}", "images": ["https://foto.example.com/bakpao.jpg"]})
+    page = browser_page
+    for path in (f"/katalog?q={word}", f"/produk/{product['id']}"):
+        page.goto(path)
+        photo = page.get_by_role("img", name=f"Foto {product['name']}")
+        expect(photo).to_have_attribute("loading", "lazy")
+        expect(photo).to_have_attribute("src", "https://foto.example.com/bakpao.jpg")
