@@ -71,8 +71,9 @@ def test_openapi_document_and_browsable_ui(system):
 
 
 def test_errors_are_json_in_the_contract_shape(system):
+    """Under /api/ (a path outside it is a page: the web pages' 404, tests/e2e/web)."""
     for response, status in (
-            (requests.get(system.url("/no/such/page"), timeout=5), 404),
+            (requests.get(system.url("/api/v1/no/such/route"), timeout=5), 404),
             (requests.delete(system.url("/api/v1/me"), timeout=5), 405),
             # Its own connection: gunicorn drains at most 64 KiB of a body the app refused,
             # then drops the connection it had announced as keep-alive.
