@@ -181,9 +181,15 @@ class VerificationResult(Schema):
     version = fields.Integer()
 
 
+# At least one character that is neither a space nor a separator: the registry stores numbers
+# without them, so a number of spaces and hyphens alone would be empty.
+CERTIFICATION_NUMBER_PRESENT = r"^[^\x00]*[^\s\x00-][^\x00]*$"
+
+
 class CertificationCreate(Schema):
     kind = _one_of(CERTIFICATION_KINDS + GENERIC_CERTIFICATION_KINDS, required=True)
-    number = Text(64, required=True)
+    number = Text(64, required=True, validate=validate.Regexp(
+        CERTIFICATION_NUMBER_PRESENT, error="Give the certificate's number."))
     valid_until = fields.Date(required=True)
 
 

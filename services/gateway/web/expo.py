@@ -6,7 +6,6 @@ links without any script. It is parsed and every element and attribute is checke
 what the service is known to draw (a drawing with anything else is not shown: the booths'
 list beside it still is); the links are then added as elements, never as text.
 """
-import datetime as dt
 import logging
 import re
 import uuid
@@ -15,6 +14,7 @@ import xml.etree.ElementTree as ET
 from flask import current_app, flash, redirect, request, url_for
 from markupsafe import Markup
 
+from backbone import clock
 from services.gateway.web import i18n
 from services.gateway.web.pages import (N_, attempt, call, call_anonymous, done,
                                         nav_item, render, requires_login, web_blueprint)
@@ -241,7 +241,7 @@ def _my_entry(expo):
 
 def _today():
     """Today in Malang, to tell which expos take applications (the service still decides)."""
-    return dt.datetime.now(i18n.MALANG).date().isoformat()
+    return clock.today_wib().isoformat()
 
 
 @blp.get("/toko/expo/<expo_id>/daftar")

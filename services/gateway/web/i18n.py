@@ -13,7 +13,6 @@ import functools
 import io
 import pathlib
 import urllib.parse
-import zoneinfo
 
 from babel import dates, numbers
 from babel.messages.mofile import write_mo
@@ -21,11 +20,13 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import g, request
 
+from backbone import clock
+
 HERE = pathlib.Path(__file__).resolve().parent / "translations"
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 LANGUAGE_COOKIE = "laris_bahasa"
-MALANG = zoneinfo.ZoneInfo("Asia/Jakarta")
+MALANG = clock.WIB
 BABEL_LOCALE = {"id": "id_ID", "en": "en_US"}
 
 

@@ -48,6 +48,9 @@ def test_a_buyer_searches_keripik_orders_and_sees_the_order(logged_in_page, api,
     page.goto("/")
     page.get_by_label("Cari produk").fill("keripik")
     page.get_by_role("button", name="Cari").click()
+    # Other tests of the session list keripik too: the newest first puts this vendor's on top.
+    page.get_by_label("Urutkan", exact=True).select_option(label="Terbaru")
+    page.get_by_role("button", name="Tampilkan").click()
     page.get_by_role("link", name=name).click()
     page.get_by_label("Jumlah").fill("2")
     page.get_by_role("button", name="Masukkan ke keranjang").click()
