@@ -2,8 +2,8 @@
 from flask import current_app, flash, g, redirect, request, url_for
 
 from services.gateway.web import i18n
-from services.gateway.web.pages import (attempt, call_anonymous, done, log_in, log_out, render,
-                                        safe_next, web_blueprint)
+from services.gateway.web.pages import (attempt, call_anonymous, done, form_status, log_in,
+                                        log_out, render, safe_next, web_blueprint)
 
 blp = web_blueprint("account")
 SELF_SERVICE_ROLES = ("buyer", "vendor")
@@ -25,7 +25,7 @@ def log_in_submit():
     account, error = attempt(lambda: call_anonymous(
         "registry", "authenticate", form, client=request.remote_addr))
     if error:
-        return render("akun/masuk.html", status=_status(error), error=error,
+        return render("akun/masuk.html", status=form_status(error), error=error,
                       next=safe_next(request.form.get("next"), default=""),
                       form={"email": form["email"]})
     log_in(account)
@@ -48,7 +48,7 @@ def sign_up_submit():
     _, error = attempt(lambda: call_anonymous(
         "registry", "create_account", None, form, client=request.remote_addr))
     if error:
-        return render("akun/daftar.html", status=_status(error), error=error,
+        return render("akun/daftar.html", status=form_status(error), error=error,
                       form=form, roles=SELF_SERVICE_ROLES)
     account, error = attempt(lambda: call_anonymous(
         "registry", "authenticate", {"email": form["email"], "password": form["password"]},
@@ -82,7 +82,3 @@ def home_of(caller):
         return url_for("web_public.home")
     return "/"
 
-
-def _status(error):
-    return {"validation_error": 422, "conflict": 409, "rate_limited": 429,
-            "unauthorized": 401}.get(error.code, 400)

@@ -11,12 +11,12 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from markupsafe import Markup
 
 from backbone import clock
 from services.gateway.web import i18n
-from services.gateway.web.pages import (N_, attempt, call, call_anonymous, done,
+from services.gateway.web.pages import (N_, attempt, call, call_anonymous, done, form_status,
                                         nav_item, render, requires_login, web_blueprint)
 
 log = logging.getLogger(__name__)
@@ -71,18 +71,9 @@ def labels():
 blp.context_processor(labels)
 
 
-def form_status(error):
-    """A form shown again: 422 for what to mend, 409 for what the state refused."""
-    if error is None:
-        return 200
-    return 409 if error.code == "conflict" else 422
-
-
 def business_url(business_id):
-    """The exhibitor's public profile: the public area's page once it is there."""
-    if "web_public.business" in current_app.view_functions:
-        return url_for("web_public.business", business_id=business_id)
-    return f"/usaha/{business_id}"
+    """The exhibitor's public profile."""
+    return url_for("web_public.business", business_id=business_id)
 
 
 # --- the floor plan ---------------------------------------------------------------------------

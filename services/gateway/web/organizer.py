@@ -13,11 +13,11 @@ from flask import request, url_for
 from backbone.errors import DomainError
 from services.gateway.web import i18n
 from services.gateway.web.expo import (BOOTH_TYPE, PAGE_SIZE, all_applications,
-                                       application_status, floorplan, form_status, labels,
+                                       application_status, floorplan, labels,
                                        move_field_errors, zones_of)
 from services.gateway.web.pages import (N_, attempt, call, call_anonymous, done, error_page,
-                                        form_body, nav_item, render, requires_login,
-                                        web_blueprint)
+                                        form_body, form_status, nav_item, render,
+                                        requires_login, web_blueprint)
 
 blp = web_blueprint("organizer", url_prefix="/admin")
 blp.context_processor(labels)

@@ -20,6 +20,7 @@ from services.gateway.web import i18n
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
+STATUS_BY_CODE = errors.STATUS_BY_CODE
 HERE = __name__.rsplit(".", 1)[0]
 # Form errors the visitor can mend on the same page; any other error gets its error page.
 FORM_ERROR_CODES = {"validation_error", "conflict", "rate_limited", "unauthorized"}
@@ -111,6 +112,7 @@ class FormError:
 
     def __init__(self, error):
         self.code = error.code
+        self.status = STATUS_BY_CODE.get(error.code, 400)
         self.message = i18n.service_message(error.message)
         self.fields = {name: [i18n.service_message(text) for text in _as_list(messages)]
                        for name, messages in (error.fields or {}).items()}
@@ -125,6 +127,12 @@ def _as_list(messages):
     if isinstance(messages, (list, tuple)):
         return [text for message in messages for text in _as_list(message)]
     return [str(messages)]
+
+
+def form_status(error):
+    """The status of a form shown again: 200 as asked, else its refusal's (422 to mend, 409
+    refused by the state, 429 throttled...)."""
+    return 200 if error is None else error.status
 
 
 def attempt(action):
@@ -167,8 +175,6 @@ def _integer_or_text(value):
 
 
 # --- error pages ---------------------------------------------------------------------------
-
-STATUS_BY_CODE = errors.STATUS_BY_CODE
 
 
 def error_page(status, message=None):

@@ -9,18 +9,18 @@ import uuid
 
 from flask import request
 
-from backbone.errors import DomainError
+from backbone.errors import DomainError, ValidationFailed
 from services.gateway.http import limit_body
 from services.gateway.web import i18n
-from services.gateway.web.pages import (FormError, call, done, render, requires_login,
-                                        web_blueprint)
+from services.gateway.web.pages import (FormError, call, done, form_status, render,
+                                        requires_login, web_blueprint)
 from services.marketplace.contract import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 blp = web_blueprint("photos")
 # The form's own bytes around the photo (boundary, CSRF token, idempotency key).
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # Refusals the vendor mends by choosing another photo or deleting one.
-PHOTO_ERROR_STATUS = {"validation_error": 422, "payload_too_large": 413, "conflict": 409}
+PHOTO_REFUSALS = {"validation_error", "payload_too_large", "conflict"}
 
 
 @blp.before_app_request
@@ -42,15 +42,15 @@ def product_photos(product_id):
 def upload(product_id):
     upload = request.files.get("photo")
     if upload is None or not upload.filename:
-        return _page(product_id, status=422, error=_no_photo_chosen())
+        return _page(product_id, error=_no_photo_chosen())
     photo = base64.b64encode(upload.read(MAX_PHOTO_BYTES + 1)).decode()
     try:
         call("marketplace", "add_photo", product_id, photo,
              idempotency_key=request.form.get("idempotency_key") or None)
     except DomainError as error:
-        if error.code not in PHOTO_ERROR_STATUS:
+        if error.code not in PHOTO_REFUSALS:
             raise
-        return _page(product_id, status=PHOTO_ERROR_STATUS[error.code], error=FormError(error))
+        return _page(product_id, error=FormError(error))
     return done(i18n.gettext("Foto sudah ditambahkan."), "web_photos.product_photos",
                 product_id=product_id)
 
@@ -63,15 +63,16 @@ def delete(product_id, photo_id):
                 product_id=product_id)
 
 
-def _page(product_id, status=200, error=None):
+def _page(product_id, error=None):
     product = call("marketplace", "get_product", product_id)
     photos = call("marketplace", "list_photos", product_id)["items"]
-    return render("foto/foto_produk.html", status=status, product=product, photos=photos,
+    return render("foto/foto_produk.html", status=form_status(error), product=product,
+                  photos=photos,
                   error=error, max_photos=MAX_PHOTOS,
                   max_megabytes=MAX_PHOTO_BYTES // (1024 * 1024),
                   idempotency_key=uuid.uuid4().hex)
 
 
 def _no_photo_chosen():
-    return FormError(DomainError(i18n.gettext("Pilih foto dulu."), fields={"photo": [
+    return FormError(ValidationFailed(i18n.gettext("Pilih foto dulu."), fields={"photo": [
         i18n.gettext("Pilih foto dari galeri, atau ambil dengan kamera.")]}))
