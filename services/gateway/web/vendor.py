@@ -8,7 +8,8 @@ from backbone.contracts import BUSINESS_KINDS, KECAMATAN, ORDER_STATUSES, SECTOR
 from backbone.errors import DomainError
 from services.gateway.web import i18n
 from services.gateway.web.pages import (N_, attempt, call, call_anonymous, done, form_body,
-                                        nav_item, render, requires_login, web_blueprint)
+                                        form_status, nav_item, render, requires_login,
+                                        web_blueprint)
 from services.marketplace.contract import CATEGORIES
 from services.registry.contract import (COOPERATIVE_TYPES, GENERIC_CERTIFICATION_KINDS,
                                         PACKAGING_MATERIALS)
@@ -97,7 +98,7 @@ def register_business():
                                            idempotency_key=key))
     if error:
         return _business_form(form=body | {"idempotency_key": key}, error=error,
-                              status=_status(error))
+                              status=form_status(error))
     return done(i18n.gettext("Usaha Anda terdaftar dan menunggu verifikasi."),
                 "web_vendor.business", business_id=business["id"])
 
@@ -122,7 +123,7 @@ def update_business(business_id):
     body["packaging"] = request.form.getlist("packaging")
     _, error = attempt(lambda: call("registry", "update_business", business_id, body))
     if error:
-        return _business_page(current, edit=current | body, error=error, status=_status(error))
+        return _business_page(current, edit=current | body, error=error, status=form_status(error))
     return done(i18n.gettext("Data usaha disimpan."), "web_vendor.business",
                 business_id=business_id)
 
@@ -133,7 +134,7 @@ def resubmit_business(business_id):
     current = _my_business(business_id)
     _, error = attempt(lambda: call("registry", "resubmit_business", business_id))
     if error:
-        return _business_page(current, error=error, status=_status(error))
+        return _business_page(current, error=error, status=form_status(error))
     return done(i18n.gettext("Usaha Anda diajukan lagi untuk verifikasi."),
                 "web_vendor.business", business_id=business_id)
 
@@ -148,7 +149,7 @@ def add_certification(business_id):
                                     idempotency_key=key))
     if error:
         return _business_page(current, certification=body | {"idempotency_key": key},
-                              certification_error=error, status=_status(error))
+                              certification_error=error, status=form_status(error))
     return done(i18n.gettext("Sertifikasi diajukan; organizer akan memeriksanya."),
                 "web_vendor.business", business_id=business_id)
 
@@ -228,7 +229,7 @@ def save_qris(business_id):
     body = form_body("payload")
     saved, error = attempt(lambda: call("marketplace", "put_vendor_qris", business_id, body))
     if error:
-        return render("toko/qris.html", status=_status(error), business=business,
+        return render("toko/qris.html", status=form_status(error), business=business,
                       qris=_current_qris(business_id), form=body, error=error)
     return done(i18n.gettext("QRIS disimpan: pembeli kini bisa membayar %(merchant)s dengan "
                              "QRIS.", merchant=saved["merchant_name"]),
@@ -271,7 +272,7 @@ def list_product():
                                           idempotency_key=key))
     if error:
         return _product_form(form=body | {"idempotency_key": key}, error=error,
-                             status=_status(error))
+                             status=form_status(error))
     return done(i18n.gettext("Produk ditambahkan. Pasang fotonya agar pembeli tertarik."),
                 "web_vendor.product", product_id=product["id"])
 
@@ -298,7 +299,7 @@ def change_product(product_id):
     _, error = attempt(lambda: call("marketplace", "change_product", product_id, body))
     if error:
         return _product_page(current, form=current | body, error=error,
-                             status=_status(error))
+                             status=form_status(error))
     return done(i18n.gettext("Produk disimpan."), "web_vendor.product", product_id=product_id)
 
 
@@ -368,7 +369,7 @@ def record_payment(order_id, part_id):
 
 def _refused(order_id, error):
     return _order_page(call("marketplace", "get_order", order_id), error=error,
-                       status=_status(error))
+                       status=form_status(error))
 
 
 def _order_page(order, error=None, status=200):
@@ -404,8 +405,3 @@ def _labels():
             "part_status": lambda code: i18n.translated(PART_STATUS.get(code, code)),
             "payment_name": lambda code: i18n.translated(PAYMENT_METHOD.get(code, code)),
             "kind_name": lambda code: i18n.translated(KIND.get(code, code))}
-
-
-def _status(error):
-    return {"validation_error": 422, "conflict": 409, "rate_limited": 429,
-            "unauthorized": 401}.get(error.code, 400)
