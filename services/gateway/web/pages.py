@@ -297,8 +297,17 @@ def _context():
 assets = Blueprint("web_assets", HERE, static_folder="static", static_url_path="/aset")
 
 
+def shown_name(name):
+    """A name as a link's text: one with no visible character (the API takes any storable
+    text) would make a link nobody can read or click, so it gets a stand-in."""
+    if name and any(character.isprintable() and not character.isspace() for character in name):
+        return name
+    return i18n.gettext("(tanpa nama)")
+
+
 def register(app):
     csrf.init_app(app)
+    app.jinja_env.filters["shown_name"] = shown_name
     app.register_blueprint(assets)
     app.context_processor(_context)
     app.register_error_handler(NotFound, _html_not_found)

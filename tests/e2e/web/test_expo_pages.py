@@ -180,7 +180,7 @@ def test_applying_after_the_window_closed_is_said_on_the_form(logged_in_page, ap
 
 def test_a_waitlisted_vendor_accepts_the_booth_offered_before_it_expires(
         logged_in_page, api, organizer):
-    expo = expo_with_booths(api, organizer)
+    expo = expo_with_booths(api, organizer, **latest_dates())
     cooks = applicants(api, organizer, expo, 3)
     result = run_allocation(api, organizer, expo)
     waiting = next(c for c in cooks
