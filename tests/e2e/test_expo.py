@@ -374,6 +374,12 @@ def test_a_business_rejected_loses_its_booth_with_history_and_an_event(
 def test_the_read_model_is_rebuilt_from_the_registrys_facts(api, vendor, verified, infra,
                                                             system):
     url = infra.database_url("expo")
+    current = rows(infra.database_url("registry"), "SELECT version FROM businesses WHERE id = %s",
+                   (verified["id"],))[0]["version"]
+    caught_up = _eventually(lambda: rows(
+        url, "SELECT id, status, version FROM businesses WHERE id = %s AND version = %s",
+        (verified["id"], current)))
+    assert caught_up, "the expo's read model never applied the registry's latest fact"
     before = rows(url, "SELECT id, status, version FROM businesses WHERE id = %s",
                   (verified["id"],))
     result = subprocess.run([sys.executable, "-m", "services.expo.rebuild_read_model"],
