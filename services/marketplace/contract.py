@@ -4,7 +4,14 @@ Request and response schemas of the marketplace's RPC methods (the gateway docum
 bodies with them), its closed vocabularies and the error codes it answers with. Nothing here
 touches the domain or the database: the marketplace validates against these schemas.
 """
+import dataclasses
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from backbone import pagination
 
 from backbone.contracts import KECAMATAN, ORDER_STATUSES, PAYMENT_METHODS
 from backbone.fields import Id, Text
@@ -196,8 +203,91 @@ class ProductPage(Schema):
         "description": "Counts per category and kecamatan of everything the query matches"})
 
 
+# --- the listing's rules: what a query means, its orders, cursors and facets ---
+# The marketplace's SQL and the gateway's catalogue index (services/gateway/
+# catalogue_index.py) both answer GET /products by these, so a cursor one gave out is
+# read the same by the other.
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def normalise_query(text):
+    """The words a shopper typed, as the index holds them: compatibility forms folded
+    (full-width letters, ligatures), lower case, punctuation as spaces, one space between
+    words. None when nothing searchable is left (``q=!!!`` lists as if there were no ``q``)."""
+    if text is None:
+        return None
+    words = _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).split()
+    return " ".join(words) or None
+
+
+@dataclasses.dataclass(frozen=True)
+class SortOrder:
+    """A listing's order: its key column, how a cursor's value of it is parsed, its direction.
+    The id breaks ties in the same direction, so (key, id) is a total, stable order."""
+    key: str
+    parse: object
+    descending: bool
+
+
+def _decimal(value):
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+
+
+SORT_ORDERS = {
+    "relevance": SortOrder("relevance", _decimal, descending=True),
+    "newest": SortOrder("created_at", pagination.timestamp, descending=True),
+    "price_asc": SortOrder("price_idr", int, descending=False),
+    "price_desc": SortOrder("price_idr", int, descending=True),
+}
+
+
+def sort_of(requested, query_text):
+    """The order asked for; by default relevance when searching, else newest first. Relevance
+    without a query has nothing to rank by: newest first."""
+    if requested == "relevance" and query_text is None:
+        return "newest"
+    return requested or ("relevance" if query_text else "newest")
+
+
+def cursor_values(sort, row):
+    """A cursor names its order, so one from another order is refused, not misread."""
+    return (sort, row[SORT_ORDERS[sort].key], row["id"])
+
+
+def parse_cursor(sort, cursor):
+    """(key value, id) after which the next page starts, or a 422 naming ``cursor``."""
+    def same_sort(value):
+        if value != sort:
+            raise ValueError("a cursor of another order")
+        return value
+    _, key, last_id = pagination.decode_cursor(cursor, same_sort, SORT_ORDERS[sort].parse,
+                                               pagination.identifier)
+    return key, last_id
+
+
+def facet_counts(rows, labels=None):
+    """[{value, label, count}] largest first, then by value, from (value, count) rows."""
+    ordered = sorted(rows, key=lambda row: (-row["count"], row["value"]))
+    return [{"value": row["value"], "label": (labels or {}).get(row["value"], row["value"]),
+             "count": row["count"]} for row in ordered]
+
+
+class SearchRefresh(Schema):
+    """What the gateway's catalogue index asks after facts named products or businesses:
+    their pages and their relevance to the words it holds."""
+    product_ids = fields.List(Id(), required=True, validate=validate.Length(max=1000))
+    # Every product of these businesses (a fact about the business may have changed them all).
+    business_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=100))
+    words = fields.List(Text(QUERY_LENGTH), required=True, validate=validate.Length(max=10_000))
+
+
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
-REQUEST_SCHEMAS = (ProductCreate, ProductChange, ProductHide, ProductFeature, ProductListQuery)
+REQUEST_SCHEMAS = (ProductCreate, ProductChange, ProductHide, ProductFeature, ProductListQuery,
+                   SearchRefresh)
 
 # --- orders ---
 

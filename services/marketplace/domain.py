@@ -1,11 +1,6 @@
 """The marketplace's rules, pure: no I/O. The service reads and writes; these decide."""
-import dataclasses
 import datetime as dt
-import re
-import unicodedata
-from decimal import Decimal, InvalidOperation
 
-from backbone import pagination
 from backbone.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.marketplace.contract import (CATEGORIES, MAX_IMAGES, MAX_PHOTOS,
                                            PHOTO_PATH)
@@ -86,41 +81,6 @@ def changes(product, requested):
 
 # --- search ---
 
-_NOT_WORD = re.compile(r"[^\w]+")
-
-
-def normalise_query(text):
-    """The words a shopper typed, as the index holds them: compatibility forms folded
-    (full-width letters, ligatures), lower case, punctuation as spaces, one space between
-    words. None when nothing searchable is left (``q=!!!`` lists as if there were no ``q``)."""
-    if text is None:
-        return None
-    words = _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).split()
-    return " ".join(words) or None
-
-
-@dataclasses.dataclass(frozen=True)
-class SortOrder:
-    """A listing's order: its key column, how a cursor's value of it is parsed, its direction.
-    The id breaks ties in the same direction, so (key, id) is a total, stable order."""
-    key: str
-    parse: object
-    descending: bool
-
-
-def _decimal(value):
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-
-
-SORT_ORDERS = {
-    "relevance": SortOrder("relevance", _decimal, descending=True),
-    "newest": SortOrder("created_at", pagination.timestamp, descending=True),
-    "price_asc": SortOrder("price_idr", int, descending=False),
-    "price_desc": SortOrder("price_idr", int, descending=True),
-}
 # What relevance adds to PostgreSQL's ts_rank of the words (the name weighted A, the
 # description C): how well the query's words match words of the name (trigram
 # word_similarity), so a misspelt name still ranks; how much of the whole name the query is
@@ -132,30 +92,8 @@ WHOLE_NAME_WEIGHT = 0.5
 EXACT_NAME_BONUS = 1
 # Relevance is rounded to this many decimals in SQL, so a cursor carries it exactly.
 RELEVANCE_DECIMALS = 6
-
-
-def sort_of(requested, query_text):
-    """The order asked for; by default relevance when searching, else newest first. Relevance
-    without a query has nothing to rank by: newest first."""
-    if requested == "relevance" and query_text is None:
-        return "newest"
-    return requested or ("relevance" if query_text else "newest")
-
-
-def cursor_values(sort, row):
-    """A cursor names its order, so one from another order is refused, not misread."""
-    return (sort, row[SORT_ORDERS[sort].key], row["id"])
-
-
-def parse_cursor(sort, cursor):
-    """(key value, id) after which the next page starts, or a 422 naming ``cursor``."""
-    def same_sort(value):
-        if value != sort:
-            raise ValueError("a cursor of another order")
-        return value
-    _, key, last_id = pagination.decode_cursor(cursor, same_sort, SORT_ORDERS[sort].parse,
-                                               pagination.identifier)
-    return key, last_id
+# The gateway's catalogue index holds relevance as an integer count of millionths.
+RELEVANCE_SCALE = 10 ** RELEVANCE_DECIMALS
 
 
 def product_view(row):
@@ -168,12 +106,6 @@ def product_view(row):
         "vendor": {"id": row["business_id"], "name": row["business_name"],
                    "kecamatan": row["kecamatan"], "export_ready": row["export_ready_badge"]}}
 
-
-def facet_counts(rows, labels=None):
-    """[{value, label, count}] largest first, then by value, from (value, count) rows."""
-    ordered = sorted(rows, key=lambda row: (-row["count"], row["value"]))
-    return [{"value": row["value"], "label": (labels or {}).get(row["value"], row["value"]),
-             "count": row["count"]} for row in ordered]
 
 # --- orders ---
 

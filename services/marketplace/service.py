@@ -101,20 +101,54 @@ class MarketplaceService(laris.LarisService):
     def list_products(self, query):
         """GET /products: search, filters, an order, a page, and facets beside it."""
         query = load_valid(contract.ProductListQuery(), query)
-        query["q"] = domain.normalise_query(query["q"])
-        sort = domain.sort_of(query["sort"], query["q"])
-        after = (domain.parse_cursor(sort, query["cursor"])
+        query["q"] = contract.normalise_query(query["q"])
+        sort = contract.sort_of(query["sort"], query["q"])
+        after = (contract.parse_cursor(sort, query["cursor"])
                  if query["cursor"] is not None else None)
         with self.db.transaction() as tx:
             rows = store.list_products(tx, query, sort, query["limit"], after)
             counts = store.facets(tx, query)
         listing = pagination.page(rows, query["limit"],
-                                  lambda row: domain.cursor_values(sort, row))
+                                  lambda row: contract.cursor_values(sort, row))
         listing["items"] = [domain.product_view(row) for row in listing["items"]]
         listing["facets"] = {
-            "category": domain.facet_counts(counts["category"], contract.CATEGORIES),
-            "kecamatan": domain.facet_counts(counts["kecamatan"])}
+            "category": contract.facet_counts(counts["category"], contract.CATEGORIES),
+            "kecamatan": contract.facet_counts(counts["kecamatan"])}
         return contract.ProductPage().dump(listing)
+
+    @rpc
+    def search_matches(self, words):
+        """Every product on show that the search words match, with its relevance in
+        millionths: the gateway's catalogue index holds them and answers every filter, order
+        and page of these words itself. ``words`` as the shopper typed them; the answer names
+        them normalised (None: nothing searchable, and no matches)."""
+        words = contract.normalise_query(load_valid(contract.ProductListQuery(), {"q": words})["q"])
+        if words is None:
+            return {"words": None, "ids": [], "relevance": []}
+        with self.db.transaction() as tx:
+            ids, relevance = store.search_matches(tx, words)
+        return {"words": words, "ids": ids, "relevance": relevance}
+
+    @rpc
+    def search_refresh(self, request):
+        """After facts named products or businesses: the page of each of those products, and
+        of every product of those businesses, that is on show (get_product's, to an anonymous
+        reader), and its relevance in millionths to each of the index's words it matches. A
+        product not on show is absent from ``pages``."""
+        request = load_valid(contract.SearchRefresh(), request)
+        with self.db.transaction() as tx:
+            rows = store.products_on_show_by_ids(
+                tx, [str(i) for i in request["product_ids"]],
+                [str(i) for i in request["business_ids"]])
+            ids = [str(row["id"]) for row in rows]
+            matches = (store.relevance_to(tx, ids, request["words"])
+                       if request["words"] and ids else [])
+        relevance = {}
+        for match in matches:
+            relevance.setdefault(str(match["id"]), {})[match["words"]] = match["relevance"]
+        return {"pages": contract.Product(many=True).dump(
+                    [domain.product_view(row) for row in rows]),
+                "relevance": relevance}
 
     # --- catalogue: curation by organizers ---
 

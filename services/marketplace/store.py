@@ -3,7 +3,7 @@ import psycopg2.extras
 from backbone.errors import Conflict
 from backbone.contracts import exports_abroad
 from backbone.pagination import decode_cursor, identifier, page, timestamp
-from services.marketplace import domain
+from services.marketplace import contract, domain
 
 # --- catalogue ---
 
@@ -139,24 +139,28 @@ def _where(filters, leave_out=None):
             tuple(param for _, params in kept for param in params))
 
 
+def _relevance_of(words):
+    """SQL of a product's relevance to ``words`` (an SQL expression): ts_rank of the words
+    (the name weighs more than the description), plus the trigram likeness of the words to
+    the name's words and to the whole name, plus a bonus for the exact name (weights in
+    domain); rounded so a cursor carries it exactly."""
+    return f"""round((ts_rank(p.search_document, websearch_to_tsquery('indonesian', {words}))
+                      + {domain.NAME_WORDS_WEIGHT} * word_similarity({words}, lower(p.name))
+                      + {domain.WHOLE_NAME_WEIGHT} * similarity({words}, lower(p.name))
+                      + CASE WHEN lower(p.name) = {words} THEN {domain.EXACT_NAME_BONUS} ELSE 0
+                        END)::numeric, {domain.RELEVANCE_DECIMALS})"""
+
+
 def _relevance(query_text):
-    """Words ranked by ts_rank (the name weighs more than the description), plus the trigram
-    likeness of the query to the name's words and to the whole name, plus a bonus for the
-    exact name (weights in domain); rounded so a cursor carries it exactly."""
     if query_text is None:
         return "0", ()
-    return (f"""round((ts_rank(p.search_document, websearch_to_tsquery('indonesian', %s))
-                      + {domain.NAME_WORDS_WEIGHT} * word_similarity(%s, lower(p.name))
-                      + {domain.WHOLE_NAME_WEIGHT} * similarity(%s, lower(p.name))
-                      + CASE WHEN lower(p.name) = %s THEN {domain.EXACT_NAME_BONUS} ELSE 0 END
-                      )::numeric, {domain.RELEVANCE_DECIMALS})""",
-            (query_text,) * 4)
+    return _relevance_of("%s"), (query_text,) * 4
 
 
 def list_products(tx, query, sort, limit, after):
-    """One page of the products ``query`` matches in ``sort`` order (domain.SORT_ORDERS),
+    """One page of the products ``query`` matches in ``sort`` order (contract.SORT_ORDERS),
     starting after ``after`` ((key, id) of the last item seen, or None)."""
-    order = domain.SORT_ORDERS[sort]
+    order = contract.SORT_ORDERS[sort]
     where, where_params = _where(_filters(query))
     relevance, relevance_params = _relevance(query["q"])
     direction, beyond = ("DESC", "<") if order.descending else ("ASC", ">")
@@ -174,6 +178,37 @@ def list_products(tx, query, sort, limit, after):
             ORDER BY listing.{order.key} {direction}, listing.id {direction}
             LIMIT %s""",
         relevance_params + where_params + after_params + (limit + 1,))
+
+
+def search_matches(tx, words):
+    """(ids, relevance in millionths) of every product on show that ``words`` match, in no
+    order: what the gateway's catalogue index holds for them."""
+    where, params = _where(_filters({"q": words}))
+    rows = tx.all(f"""SELECT p.id, ({_relevance_of("%s")} * {domain.RELEVANCE_SCALE})::bigint
+                             AS relevance
+                        FROM products p JOIN businesses b ON b.id = p.business_id
+                       WHERE {where}""", (words,) * 4 + params)
+    return [str(row["id"]) for row in rows], [row["relevance"] for row in rows]
+
+
+def products_on_show_by_ids(tx, product_ids, business_ids=()):
+    """The products on show among ``product_ids`` and of ``business_ids``."""
+    return tx.all(f"""{PRODUCT_VIEW}
+                     WHERE (p.id = ANY(%s::uuid[]) OR p.business_id = ANY(%s::uuid[]))
+                       AND NOT p.hidden AND b.status = 'verified'""",
+                  (product_ids, list(business_ids)))
+
+
+def relevance_to(tx, product_ids, words_list):
+    """[(product id, words, relevance in millionths)] for each of ``words_list`` that matches
+    each product (the listing's rule for a product to match its words)."""
+    return tx.all(f"""SELECT p.id, w.words,
+                             ({_relevance_of("w.words")} * {domain.RELEVANCE_SCALE})::bigint
+                             AS relevance
+                        FROM products p, unnest(%s::text[]) AS w(words)
+                       WHERE p.id = ANY(%s::uuid[])
+                         AND (p.search_document @@ websearch_to_tsquery('indonesian', w.words)
+                              OR lower(p.name) %%> w.words)""", (words_list, product_ids))
 
 
 FACETS = ("category", "kecamatan")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from backbone.contracts import exports_abroad
 from backbone.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backbone.pagination import encode_cursor
-from services.marketplace import domain
+from services.marketplace import contract, domain
 
 OWNER = str(uuid.uuid4())
 VENDOR = {"account_id": OWNER, "role": "vendor"}
@@ -93,12 +93,12 @@ def test_changes_keep_only_what_differs():
     (None, None),
 ])
 def test_normalise_query(typed, words):
-    assert domain.normalise_query(typed) == words
+    assert contract.normalise_query(typed) == words
 
 
 @given(st.text(max_size=100))
 def test_a_normalised_query_is_lower_case_words_with_single_spaces(typed):
-    words = domain.normalise_query(typed)
+    words = contract.normalise_query(typed)
     assert words is None or (words == words.strip() and "  " not in words and words)
 
 
@@ -107,7 +107,7 @@ def test_a_normalised_query_is_lower_case_words_with_single_spaces(typed):
     ("relevance", None, "newest"), ("price_asc", "keripik", "price_asc"),
 ])
 def test_the_default_order(requested, words, sort):
-    assert domain.sort_of(requested, words) == sort
+    assert contract.sort_of(requested, words) == sort
 
 
 @pytest.mark.parametrize("sort, key", [
@@ -115,9 +115,9 @@ def test_the_default_order(requested, words, sort):
     ("newest", dt.datetime(2026, 11, 23, 1, 2, 3, 456789, tzinfo=dt.timezone.utc)),
 ])
 def test_a_cursor_carries_its_order_key_exactly(sort, key):
-    row = {domain.SORT_ORDERS[sort].key: key, "id": uuid.uuid4()}
-    cursor = encode_cursor(*domain.cursor_values(sort, row))
-    assert domain.parse_cursor(sort, cursor) == (key, row["id"])
+    row = {contract.SORT_ORDERS[sort].key: key, "id": uuid.uuid4()}
+    cursor = encode_cursor(*contract.cursor_values(sort, row))
+    assert contract.parse_cursor(sort, cursor) == (key, row["id"])
 
 
 @pytest.mark.parametrize("sort, cursor", [
@@ -129,13 +129,13 @@ def test_a_cursor_carries_its_order_key_exactly(sort, key):
 ])
 def test_a_cursor_of_another_order_or_a_forged_one_is_refused(sort, cursor):
     with pytest.raises(ValidationFailed):
-        domain.parse_cursor(sort, cursor)
+        contract.parse_cursor(sort, cursor)
 
 
 def test_facets_largest_first_with_labels():
     rows = [{"value": "kerajinan", "count": 2}, {"value": "jasa", "count": 2},
             {"value": "kopi_teh", "count": 5}]
-    counted = domain.facet_counts(rows, {"kopi_teh": "Kopi & Teh"})
+    counted = contract.facet_counts(rows, {"kopi_teh": "Kopi & Teh"})
     assert [(f["value"], f["label"], f["count"]) for f in counted] == [
         ("kopi_teh", "Kopi & Teh", 5), ("jasa", "jasa", 2), ("kerajinan", "kerajinan", 2)]
 
