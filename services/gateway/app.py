@@ -54,7 +54,7 @@ def create_app():
         timeout=config.env_float("LARIS_RPC_TIMEOUT"))
     app.extensions["health_rpc"] = RpcPool(app.config["AMQP_URI"], size=2, timeout=3.0)
     # Public catalogue answers; its listener starts with the first catalogue request.
-    app.extensions["catalogue_cache"] = catalogue_cache.from_config()
+    app.extensions["catalogue_cache"] = catalogue_cache.from_config(app)
 
     api = LarisApi(app, spec_kwargs={"info": {"description": (
         "Ngalam Laris: Malang's cooperatives and UMKM, the Malang City Expo and the "

@@ -29,6 +29,7 @@ private never come here.
 import collections
 import dataclasses
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -40,6 +41,7 @@ from prometheus_client import Counter
 
 from backbone import config
 from backbone.fields import parse_id
+from services.gateway import catalogue_search
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,10 @@ HEARTBEAT_SECONDS = 4
 PRODUCT_PAGE_ENDPOINT = "products.get_product"
 # Preloaded pages take at most this share of the memory: searches and the rest keep room.
 PRELOAD_SHARE = 0.75
+# Searches take at most this share: a burst of different searches (each page size, order and
+# filter is its own answer, and the index makes them cheap to compute) must not push out the
+# preloaded pages, whose misses cost an RPC.
+SEARCH_SHARE = 0.25
 # A full preload at most this often, whatever makes the cache forget (business facts in a
 # burst), and the pause before trying again when the marketplace did not answer.
 PRELOAD_MIN_INTERVAL_SECONDS = 30.0
@@ -127,6 +133,17 @@ def products_named(event):
     return named or ALL_PRODUCTS
 
 
+def business_named(event):
+    """The business a registry fact is about, or None (not a business fact, or one that
+    names none)."""
+    if not is_business_fact(event):
+        return None
+    if event.get("aggregate_type") == "business" and event.get("aggregate_id"):
+        return str(event["aggregate_id"])
+    business_id = (event.get("payload") or {}).get("business_id")
+    return str(business_id) if business_id else None
+
+
 def is_business_fact(event):
     return isinstance(event, dict) and str(event.get("event_type")).startswith("business.")
 
@@ -159,6 +176,8 @@ class CatalogueCache:
         self._clock = clock
         self._answers = collections.OrderedDict()
         self._bytes = 0
+        self._searches = collections.OrderedDict()  # the searches among the answers, LRU first
+        self._search_bytes = 0
         self._lock = threading.Lock()
         self._generation = 0
         self._changed_at = {}  # product id -> generation its last fact brought
@@ -170,6 +189,7 @@ class CatalogueCache:
         self._starting = threading.Lock()
         self._asking = {}  # key -> Event set when the miss asking the marketplace is done
         self.forgotten = threading.Event()  # set each time everything kept is forgotten
+        self.search = None  # the SearchKeeper answering searches' misses, if any
 
     # --- serving ---------------------------------------------------------------------------
 
@@ -193,6 +213,8 @@ class CatalogueCache:
                 self._drop(key)
                 return None
             self._answers.move_to_end(key)
+            if key in self._searches:
+                self._searches.move_to_end(key)
             return answer
 
     def store(self, key, ticket, body, status, mimetype, etag, product_id=None):
@@ -208,6 +230,11 @@ class CatalogueCache:
                 self._drop(key)
             self._answers[key] = answer
             self._bytes += len(body)
+            if product_id is None:
+                self._searches[key] = None
+                self._search_bytes += len(body)
+                while self._search_bytes > SEARCH_SHARE * self.max_bytes:
+                    self._drop(next(iter(self._searches)))
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._answers)))
             return True
@@ -245,7 +272,10 @@ class CatalogueCache:
         return self._changed_at.get(answer.product_id, self._floor) <= answer.generation
 
     def _drop(self, key):
-        self._bytes -= len(self._answers.pop(key).body)
+        size = len(self._answers.pop(key).body)
+        self._bytes -= size
+        if self._searches.pop(key, False) is None:
+            self._search_bytes -= size
 
     # --- facts -----------------------------------------------------------------------------
 
@@ -256,6 +286,12 @@ class CatalogueCache:
         named = products_named(event)
         if not named:
             return
+        if self.search is not None:  # first: no answer computed after this fact is kept
+            business_id = business_named(event)
+            if business_id is not None:
+                self.search.business_changed(business_id, BUSINESS_FACT_SETTLE_SECONDS)
+            else:
+                self.search.named(named)
         with self._lock:
             self._generation += 1
             if is_business_fact(event):
@@ -272,6 +308,8 @@ class CatalogueCache:
     def listening(self, consuming):
         """The listener started (or stopped) consuming. Either way what was kept may have
         missed facts, so it is forgotten."""
+        if self.search is not None:
+            self.search.forget()
         with self._lock:
             self._listening = consuming
             self._generation += 1
@@ -282,6 +320,8 @@ class CatalogueCache:
         self._changed_at.clear()
         self._answers.clear()
         self._bytes = 0
+        self._searches.clear()
+        self._search_bytes = 0
         self.forgotten.set()
 
     def stats(self):
@@ -404,19 +444,29 @@ class Preloader(threading.Thread):
 
     def _load_all(self):
         """The pages kept, or None when nothing may be kept now (the listener is away, or a
-        business fact is settling): then the whole preload starts again."""
-        loaded, after = 0, None
-        while self.cache.has_room_to_preload():
+        business fact is settling): then the whole preload starts again. Every page on show
+        also builds the search keeper's index, once the memory for pages is full too."""
+        search = self.cache.search
+        build = search.begin_build() if search is not None else None
+        loaded, after, pages = 0, None, []
+        while True:
             ticket = self.cache.begin()
             if ticket is None:
                 return None
             answer = self.app.extensions["rpc"].call("marketplace", "product_pages_on_show",
                                                      after)
+            room = self.cache.has_room_to_preload()
             for page in answer["items"]:
-                loaded += self._keep(ticket, page)
+                loaded += room and self._keep(ticket, page)
             after = answer["next_after"]
+            if search is not None:
+                pages += answer["items"]
+            elif not room:
+                break
             if after is None:
                 break
+        if search is not None:
+            search.finish_build(build, pages)
         return loaded
 
     def _keep(self, ticket, page):
@@ -429,6 +479,8 @@ class Preloader(threading.Thread):
 
 def _listener_and_preloader(cache, app, amqp_uri):
     listener = FactListener.started(cache, amqp_uri)
+    if cache.search is not None:
+        catalogue_search.Refresher(cache.search).start()
     Preloader.started(cache, app)
     return listener
 
@@ -459,10 +511,27 @@ def serve(kind, path_args, caller_passed, compute):
         response = Response(answer.body, status=answer.status, mimetype=answer.mimetype)
         return _conditional(response, answer.etag, "hit")
     try:
+        if kind == "search" and cache.search is not None:
+            found = cache.search.answer(request.args.to_dict())
+            if found is not None:
+                return _from_index(cache, key, ticket, route, *found)
         return _ask(cache, key, ticket, route, product_id, private, compute)
     finally:
         if asking:
             cache.asked(key)
+
+
+def search_page(query):
+    """The answer of a public search (``query`` as GET /products takes it) for the web pages:
+    from this worker's catalogue index when it can answer, else the marketplace's, whose
+    refusal is raised as from any RPC."""
+    cache = current_app.extensions.get("catalogue_cache")
+    if cache is not None and cache.search is not None:
+        cache.ensure_listener()
+        found = cache.search.answer(query)
+        if found is not None:
+            return json.loads(found[0])
+    return current_app.extensions["rpc"].call("marketplace", "list_products", query)
 
 
 def _ask(cache, key, ticket, route, product_id, private, compute):
@@ -476,6 +545,16 @@ def _ask(cache, key, ticket, route, product_id, private, compute):
                 etag, product_id)
     LOOKUPS.labels(route, "miss").inc()
     return _conditional(response, etag, "miss")
+
+
+def _from_index(cache, key, ticket, route, body, keepable):
+    """A search the worker's catalogue index answered (catalogue_search.py): kept like a
+    miss's answer, unless a fact is still waiting for its refresh."""
+    etag = strong_etag(body)
+    if keepable:
+        cache.store(key, ticket, body, 200, "application/json", etag)
+    LOOKUPS.labels(route, "index").inc()
+    return _conditional(Response(body, mimetype="application/json"), etag, "index")
 
 
 def _bypass(route, response, private):
@@ -500,14 +579,23 @@ def _conditional(response, etag, outcome):
     return response.make_conditional(request)
 
 
-def from_config():
-    """The cache of this gateway process, or None when LARIS_CATALOGUE_CACHE is off."""
+def from_config(app):
+    """The cache of this gateway process, or None when LARIS_CATALOGUE_CACHE is off; with
+    its search keeper unless LARIS_CATALOGUE_INDEX is off."""
     if config.env("LARIS_CATALOGUE_CACHE") != "on":
         return None
-    return CatalogueCache(
+    cache = CatalogueCache(
         max_bytes=int(config.env_float("LARIS_CATALOGUE_CACHE_MB") * 1024 * 1024),
         max_age_seconds=config.env_float("LARIS_CATALOGUE_CACHE_SECONDS"),
         # Called by the first catalogue request of each worker, within its app context.
         start_listener=lambda cache: _listener_and_preloader(
             cache, current_app._get_current_object(), config.amqp_uri()),
         coalesce_seconds=config.env_float("LARIS_RPC_TIMEOUT"))
+    if config.env("LARIS_CATALOGUE_INDEX") == "on":
+        def compact_json(value):  # as the app's JSON answers write it (not in debug)
+            return app.json.dumps(value, separators=(",", ":")).encode()
+        cache.search = catalogue_search.SearchKeeper(
+            call=lambda *args: app.extensions["rpc"].call(*args),
+            encode=compact_json, dumps=compact_json,
+            max_match_bytes=int(config.env_float("LARIS_CATALOGUE_INDEX_MB") * 1024 * 1024))
+    return cache

@@ -186,6 +186,17 @@ def test_the_least_recently_used_answers_go_first_when_memory_is_full():
     assert not keep(cache, "too big", body=b"x" * 301)
 
 
+def test_searches_take_a_quarter_of_the_memory_at_most_and_leave_the_pages_be():
+    cache = listening_cache(max_bytes=400)
+    keep(cache, "page", body=b"x" * 100, product_id=str(uuid.uuid4()))
+    for name in ("first search", "second search", "third search"):
+        keep(cache, name, body=b"x" * 50)
+    assert cache.lookup("first search") is None  # the two others fill the quarter
+    assert all(cache.lookup(name) is not None for name in ("page", "second search",
+                                                           "third search"))
+    assert cache.stats()["bytes"] == 200
+
+
 def test_too_many_changed_products_to_remember_forgets_everything(monkeypatch):
     monkeypatch.setattr("services.gateway.catalogue_cache.CHANGED_PRODUCTS_REMEMBERED", 2)
     cache = listening_cache()

@@ -1,14 +1,16 @@
 """Public pages: the home page, the catalogue, a product and a business's public profile.
 
-The catalogue's search, filters, order and facets are the marketplace's own (the RPC behind
-the API's ``GET /products``): the page passes the visitor's query on as the API does, and a
-value the marketplace refuses is shown beside its field, never as an error page.
+The catalogue's search, filters, order and facets are the API's ``GET /products``, answered
+the same way (the worker's catalogue index, else the marketplace): the page passes the
+visitor's query on as the API does, and a value the marketplace refuses is shown beside its
+field, never as an error page.
 """
 from flask import request, url_for
 
 from backbone.contracts import DOMESTIC_MARKET, KECAMATAN
+from services.gateway import catalogue_cache
 from services.gateway.web import i18n
-from services.gateway.web.pages import (N_, attempt, call, call_anonymous, nav_item, render,
+from services.gateway.web.pages import (N_, attempt, call, nav_item, render,
                                         web_blueprint)
 from services.marketplace.contract import CATEGORIES, SORTS
 
@@ -43,7 +45,7 @@ blp.context_processor(labels)
 
 
 def products(**query):
-    return call_anonymous("marketplace", "list_products", query)["items"]
+    return catalogue_cache.search_page(query)["items"]
 
 
 @blp.get("/")
@@ -57,8 +59,8 @@ def home():
 def catalogue():
     query = {name: request.args[name].strip() for name in CATALOGUE_PARAMETERS
              if request.args.get(name, "").strip()}
-    page, error = attempt(lambda: call_anonymous(
-        "marketplace", "list_products", query | {"limit": CATALOGUE_PAGE}))
+    page, error = attempt(lambda: catalogue_cache.search_page(
+        query | {"limit": CATALOGUE_PAGE}))
     if error:
         return render("publik/katalog.html", status=422, query=query, error=error,
                       page={"items": [], "facets": {}}, next_page=None, refine=refine)
