@@ -11,7 +11,10 @@ run: searches and product pages with 100,000 products loaded, the catalogue cach
    each filter (category, kecamatan, export-ready, price range) and each order present or
    not by its own odds, 15% of them a second page (a cursor from the first); product pages
    whose products follow a Zipf law (s = 1) over every product on show. The table says how
-   many different URLs each row asked, and the cache's hit rate.
+   many different URLs each row asked, the share the answers cache held (hits) and the share
+   each worker's catalogue index answered (index: services/gateway/catalogue_search.py).
+   With the cache on, one more row draws the searches' mix with a random page size, so that
+   almost every URL is new: what a search computed by the catalogue index costs.
    One more row isolates what an answer from memory costs: the 300 likeliest product pages
    and the 43 searches without filters, each asked a few times before (after the gateway's
    preloads), on a gateway whose maximum age (1 h) lets none of them expire during the rows;
@@ -79,6 +82,7 @@ QUERIES = [
     "tempe sanan", None]
 GATEWAY_WORKERS = 2  # tests/support/system.py starts the gateway with two
 HEAD_ROW = f"{HEAD_PRODUCTS} pages + {len(QUERIES)} searches"
+UNKEPT_ROW = "searches, Zipf mix, each URL new (the index computes it)"
 HELD = "on, all held (max age 1 h)"
 # (value, weight): None is the filter left out.
 FILTERS = {
@@ -236,7 +240,7 @@ def _response(connection, data):
 
 
 Row = collections.namedtuple("Row", "name concurrency per_second p50_ms p99_ms errors "
-                                    "distinct hit_rate")
+                                    "distinct hit_rate index_rate")
 
 
 def drive(system, name, concurrency, draw, seconds=SECONDS):
@@ -256,7 +260,8 @@ def drive(system, name, concurrency, draw, seconds=SECONDS):
     return Row(name, concurrency, served / seconds,
                latencies[served // 2] * 1000, latencies[min(served - 1, int(served * 0.99))] * 1000,
                served - statuses[200] - statuses[304], distinct,
-               looked_up.get("hit", 0) / total_lookups if total_lookups else None)
+               looked_up.get("hit", 0) / total_lookups if total_lookups else None,
+               looked_up.get("index", 0) / total_lookups if total_lookups else None)
 
 
 def cache_lookups(system):
@@ -297,10 +302,22 @@ def phase(system, cache, searches, pages, rng):
               flush=True)
     warm = drive(system, "warm-up", 16, lambda: (
         searches() if rng.random() < 0.5 else pages()), WARM_SECONDS)
-    print(f"  cache {cache}, warm-up: {warm.per_second:.0f}/s, hit rate {warm.hit_rate:.2f}",
-          flush=True)
-    return rows_of(system, cache, (("searches, Zipf mix", searches),
-                                   ("product pages, Zipf mix", pages)))
+    print(f"  cache {cache}, warm-up: {warm.per_second:.0f}/s, hit rate {warm.hit_rate:.2f}, "
+          f"from the index {warm.index_rate:.2f}", flush=True)
+    mixes = [("searches, Zipf mix", searches), ("product pages, Zipf mix", pages)]
+    if cache == "on":
+        mixes.append((UNKEPT_ROW, each_once(searches, rng)))
+    return rows_of(system, cache, mixes)
+
+
+def each_once(searches, rng):
+    """The searches' mix with a page size of 2-100 drawn for each: almost every URL is new,
+    so the answers cache almost never holds it and each worker's catalogue index computes
+    it (the row shows what that costs; its hit rate says how rare repeats were)."""
+    def draw():
+        path = searches()
+        return f"{path}{'&' if '?' in path else '?'}limit={rng.randint(2, 100)}"
+    return draw
 
 
 def wait_for_preloads(system):
@@ -378,21 +395,23 @@ def report(rows):
     healthz = {(row.name.split(", cache ")[1], row.concurrency): row.per_second
                for row in rows if row.name.startswith("GET /healthz")}
     print(f"\n{'through the gateway':<60} {'c':>3} {'per s':>8} {'x healthz':>9} "
-          f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'URLs':>6} {'hits':>5}")
+          f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'URLs':>6} {'hits':>5} {'index':>5}")
     figures, ratios = {}, {}
     for row in rows:
         label = f"{row.name} c={row.concurrency}"
         ratio = row.per_second / healthz[(row.name.rsplit("cache ", 1)[1], row.concurrency)]
         hits = "" if row.hit_rate is None or row.name.startswith("GET") else \
             f"{row.hit_rate:.2f}"
+        indexed = "" if not hits else f"{row.index_rate:.2f}"
         print(f"{row.name:<60} {row.concurrency:>3} {row.per_second:>8.1f} {ratio:>9.2f} "
               f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.errors:>6} {row.distinct:>6} "
-              f"{hits:>5}")
+              f"{hits:>5} {indexed:>5}")
         figures[f"{label} per_s"] = round(row.per_second, 1)
         figures[f"{label} p50_ms"] = round(row.p50_ms, 2)
         figures[f"{label} p99_ms"] = round(row.p99_ms, 2)
         if hits:
             figures[f"{label} hit_rate"] = round(row.hit_rate, 3)
+            figures[f"{label} index_rate"] = round(row.index_rate, 3)
         if not row.name.startswith("GET"):
             ratios[f"{label} vs healthz"] = round(ratio, 3)
     print(f"\n({SECONDS} s per row; the mixes after a {WARM_SECONDS} s warm-up; with "

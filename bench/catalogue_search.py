@@ -20,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from backbone import config  # noqa: E402
 from backbone.db import Postgres  # noqa: E402
 from backbone.migrate import drop_database, migrate  # noqa: E402
-from services.marketplace import domain, store  # noqa: E402
+from services.marketplace import contract, store  # noqa: E402
 
 PRODUCTS = 100_000
 BUSINESSES = 2_000
@@ -112,8 +112,8 @@ def _scans(node):
 def measure(postgres, query, indexes):
     """Best of REPEATS: (listing ms, facets ms, scans used) for one query."""
     query = {"q": None} | query
-    query["q"] = domain.normalise_query(query["q"])
-    sort = domain.sort_of(query.get("sort"), query["q"])
+    query["q"] = contract.normalise_query(query["q"])
+    sort = contract.sort_of(query.get("sort"), query["q"])
     best = None
     for _ in range(REPEATS):
         with postgres.transaction() as tx:
