@@ -7,9 +7,9 @@ import uuid
 
 import requests
 
+from tests.support.catalogue import PROMISE_SECONDS
 from tests.support.shop import place, shop, wait_for
 
-PROMISE_SECONDS = 1.0
 # Each read on a new connection, so that both gateway workers (each its own cache) answer.
 READS_ACROSS_WORKERS = 12
 

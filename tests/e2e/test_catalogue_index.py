@@ -9,9 +9,9 @@ import uuid
 
 import requests
 
+from tests.support.catalogue import PROMISE_SECONDS
 from tests.support.shop import list_product, shop, wait_for
 
-PROMISE_SECONDS = 1.0
 READS_ACROSS_WORKERS = 12  # each on a new connection, so both gateway workers answer
 # Distinct limits make distinct URLs, so an answer is the index's, not a kept one.
 LIMITS = itertools.count(2)

@@ -5,6 +5,17 @@ import uuid
 from tests.support.db import rows
 
 
+# How soon the catalogue's public reads (GET /products, its pages, the web pages that list
+# products) show a write: docs/catalogue-read-path.md, the consistency promise.
+PROMISE_SECONDS = 1.0
+
+
+def within_the_promise():
+    """Waits as long as the catalogue may take to show what was just written: a check after
+    it holds the promise itself, never a kinder delay."""
+    time.sleep(PROMISE_SECONDS)
+
+
 def eventually(check, seconds=10):
     """Polls ``check`` until it returns something truthy: facts arrive moments later."""
     deadline = time.monotonic() + seconds

@@ -7,6 +7,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.support.browser import accessibility_problems, screenshot
+from tests.support.catalogue import within_the_promise
 from tests.support.shop import move, shop, wait_for
 
 # qriskit's published static test vector ("static-gopay"), standing in for a vendor's sticker.
@@ -43,6 +44,7 @@ def test_a_buyer_searches_keripik_orders_and_sees_the_order(logged_in_page, api,
     answer = api.call("PUT", f"/vendors/{business['id']}/qris", token=vendor["token"],
                       json={"payload": STATIC_QRIS})
     assert answer.status_code == 200, answer.text
+    within_the_promise()  # "keripik" is searched by every test: the catalogue holds its words
 
     page = logged_in_page(buyer)
     page.goto("/")

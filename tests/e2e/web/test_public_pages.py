@@ -5,6 +5,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.support.browser import accessibility_problems, screenshot
+from tests.support.catalogue import within_the_promise
 from tests.support.shop import list_product, shop
 
 
@@ -19,6 +20,7 @@ def test_the_home_page_shows_featured_products_and_searches(browser_page, api, v
     name = f"Keripik Apel Batu {uuid.uuid4().hex[:6]}"
     _, [product] = shop(api, vendor, organizer, {"name": name})
     _featured(api, organizer, product)
+    within_the_promise()  # the home page's shelves are the catalogue's public search
     page = browser_page
     page.goto("/")
     expect(page.get_by_role("heading", name="Produk unggulan")).to_be_visible()
@@ -94,6 +96,7 @@ def test_a_product_page_names_its_maker_and_kecamatan(browser_page, api, vendor,
     screenshot(page, "produk")
     assert accessibility_problems(page) == []
 
+    within_the_promise()  # the business's page lists its products by the public search
     page.get_by_role("link", name=business["name"]).click()
     expect(page).to_have_url(f"/usaha/{business['id']}")
     expect(page.get_by_role("heading", name=business["name"])).to_be_visible()
