@@ -41,6 +41,13 @@ route(blp, "POST", "/products/<product_id>/unhide", "marketplace.unhide_product"
 route(blp, "PUT", "/products/<product_id>/featured", "marketplace.feature_product",
       roles=("organizer",), body=contract.ProductFeature, response=contract.Product,
       description="On or off the home page (GET /products?featured=true).")
+route(blp, "GET", "/vendors/<business_id>/products", "marketplace.list_business_products",
+      roles=("vendor", "organizer"), query=contract.BusinessProductsQuery,
+      response=contract.BusinessProductPage,
+      description="Every product of the business, newest first, hidden ones too with the "
+                  "organizer's reason (the catalogue lists only those on show): for its owner "
+                  "(403 another vendor) and organizers; 404 a business the marketplace does "
+                  "not know.")
 
 # --- photos the vendor uploads (the marketplace keeps them as clean JPEGs) -------------------
 

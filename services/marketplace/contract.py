@@ -203,6 +203,16 @@ class ProductPage(Schema):
         "description": "Counts per category and kecamatan of everything the query matches"})
 
 
+class BusinessProductsQuery(PageQuery):
+    hidden = fields.Boolean(load_default=None, metadata={
+        "description": "true: only the hidden ones; false: only the others; default: all"})
+
+
+class BusinessProductPage(Schema):
+    items = fields.List(fields.Nested(Product))
+    next_cursor = fields.String(allow_none=True)
+
+
 # --- the listing's rules: what a query means, its orders, cursors and facets ---
 # The marketplace's SQL and the gateway's catalogue index (services/gateway/
 # catalogue_index.py) both answer GET /products by these, so a cursor one gave out is
@@ -287,7 +297,7 @@ class SearchRefresh(Schema):
 
 # What callers send; a unit test holds every string field in them to backbone.fields.Text.
 REQUEST_SCHEMAS = (ProductCreate, ProductChange, ProductHide, ProductFeature, ProductListQuery,
-                   SearchRefresh)
+                   BusinessProductsQuery, SearchRefresh)
 
 # --- orders ---
 

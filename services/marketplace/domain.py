@@ -40,6 +40,16 @@ def check_curator(caller):
         raise Forbidden("Only organizers curate the catalogue.")
 
 
+def check_may_list_all(caller, business):
+    """A business's whole list of products, hidden ones and their reasons with them, is its
+    owner's and the curators' to read."""
+    if caller["role"] in CURATOR_ROLES:
+        return
+    if str(business["owner_account_id"]) != caller["account_id"]:
+        raise Forbidden("Only the business's owner and organizers see all its products.",
+                        details={"reason": "not_owner"})
+
+
 def on_show(product, business):
     """What buyers see: not hidden by curation, and its business verified right now (a business
     rejected later keeps its products, unseen, until it is verified again)."""

@@ -84,6 +84,21 @@ class MarketplaceService(laris.LarisService):
             return contract.Product().dump(domain.product_view(product))
 
     @rpc
+    def list_business_products(self, caller, business_id, query):
+        """Every product of a business, hidden ones with the organizer's reason, newest first:
+        what its owner (and organizers) see of it, where the catalogue shows only what is on
+        show."""
+        caller = checked_caller(caller)
+        query = load_valid(contract.BusinessProductsQuery(), query)
+        with self.db.transaction() as tx:
+            business = self._business(tx, business_id)
+            domain.check_may_list_all(caller, business)
+            listing = store.products_of_business(tx, business["id"], query["hidden"],
+                                                 query["limit"], query["cursor"])
+        listing["items"] = [domain.product_view(row) for row in listing["items"]]
+        return contract.BusinessProductPage().dump(listing)
+
+    @rpc
     def product_pages_on_show(self, after=None, limit=domain.ON_SHOW_PAGE_LIMIT):
         """The page of every product on show, as get_product answers an anonymous reader, in
         id order after the id ``after``: the gateway preloads its catalogue cache with them.
@@ -554,11 +569,15 @@ class MarketplaceService(laris.LarisService):
         domain.check_qris_payable(part, stored)
         return order, part, stored
 
-    def _owned_business(self, tx, caller, business_id):
+    def _business(self, tx, business_id):
         parsed = parse_id(business_id)
         business = store.business_by_id(tx, parsed) if parsed is not None else None
         if business is None:
             raise NotFound("No such business.")
+        return business
+
+    def _owned_business(self, tx, caller, business_id):
+        business = self._business(tx, business_id)
         domain.check_business_owner(caller, business)
         return business
 

@@ -69,6 +69,22 @@ def products_on_show(tx, after, limit):
                       ORDER BY p.id LIMIT %s""", after_params + (limit,))
 
 
+def products_of_business(tx, business_id, hidden, limit, cursor=None):
+    """A page of the business's products as its owner sees them, hidden ones too (or only
+    the hidden, or only the others, by ``hidden``), newest first."""
+    params = {"business": business_id, "limit": limit + 1}
+    conditions = ["p.business_id = %(business)s"]
+    if hidden is not None:
+        params["hidden"] = hidden
+        conditions.append("p.hidden = %(hidden)s")
+    if cursor:
+        params["after_at"], params["after_id"] = decode_cursor(cursor, timestamp, identifier)
+        conditions.append("(p.created_at, p.id) < (%(after_at)s, %(after_id)s)")
+    rows = tx.all(f"""{PRODUCT_VIEW} WHERE {" AND ".join(conditions)}
+                      ORDER BY p.created_at DESC, p.id DESC LIMIT %(limit)s""", params)
+    return page(rows, limit, key=lambda row: (row["created_at"].isoformat(), row["id"]))
+
+
 def update_product(tx, product_id, values, now):
     """Sets ``values`` (column: value; the names come from the domain's fixed list, never from
     a request) and moves the product to its next version."""

@@ -232,6 +232,76 @@ def test_featured_products_for_the_home_page(api, vendor, organizer, business):
     assert _listed_ids(api, business_id=business["id"], featured="true") == []
 
 
+# --- a business's own list: hidden products too -----------------------------------------------
+
+def _own_list(api, account, business, **query):
+    return api.get(f"/vendors/{business['id']}/products", token=account["token"], params=query)
+
+
+def test_the_owner_lists_every_product_newest_first_hidden_ones_with_their_reason(
+        api, vendor, organizer, business):
+    older = list_product(api, vendor, business, name="Keripik Tempe Original")
+    newer = list_product(api, vendor, business, name="Keripik Tempe Pedas")
+    reason = "Klaim halal belum ada sertifikatnya."
+    assert api.post(f"/products/{older['id']}/hide", token=organizer["token"],
+                    json={"reason": reason}).status_code == 200
+    assert _listed_ids(api, business_id=business["id"]) == [newer["id"]]
+
+    response = _own_list(api, vendor, business)
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [(item["id"], item["hidden"], item["hidden_reason"]) for item in items] == [
+        (newer["id"], False, None), (older["id"], True, reason)]
+    assert response.json()["next_cursor"] is None
+    assert [item["id"] for item in _own_list(api, vendor, business, hidden="true")
+            .json()["items"]] == [older["id"]]
+    assert [item["id"] for item in _own_list(api, vendor, business, hidden="false")
+            .json()["items"]] == [newer["id"]]
+    assert [item["id"] for item in _own_list(api, organizer, business).json()["items"]] == [
+        newer["id"], older["id"]]
+
+
+def test_the_owners_list_pages_with_a_cursor_and_keeps_a_rejected_business_products(
+        api, vendor, organizer, business, infra):
+    listed = [list_product(api, vendor, business, name=f"Sambal Pecel Bu Tin {n}")["id"]
+              for n in range(3)]
+    assert api.verify(organizer, business["id"], "rejected",
+                      note="NIB tidak sesuai").status_code == 200
+    assert eventually(lambda: known_as(infra, business["id"], "rejected"))
+    first = _own_list(api, vendor, business, limit=2).json()
+    second = _own_list(api, vendor, business, limit=2, cursor=first["next_cursor"]).json()
+    assert [item["id"] for item in first["items"] + second["items"]] == listed[::-1]
+    assert second["next_cursor"] is None
+
+
+def test_only_the_owner_and_organizers_read_a_business_own_list(api, vendor, buyer, business):
+    list_product(api, vendor, business)
+    intruder = api.new_account("vendor")
+    refused = _own_list(api, intruder, business)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == {
+        "code": "forbidden",
+        "message": "Only the business's owner and organizers see all its products."}
+    assert _own_list(api, buyer, business).status_code == 403
+    assert api.get(f"/vendors/{business['id']}/products").status_code == 401
+
+
+@pytest.mark.parametrize("query, field", [({"limit": "0"}, "limit"),
+                                          ({"cursor": "not-a-cursor"}, "cursor"),
+                                          ({"hidden": "perhaps"}, "hidden")])
+def test_a_bad_query_on_the_own_list_is_422_naming_it(api, vendor, business, query, field):
+    response = _own_list(api, vendor, business, **query)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("business_id", [MISSING, "not-an-id"])
+def test_the_own_list_of_an_unknown_business_is_404(api, vendor, business_id):
+    response = _own_list(api, vendor, {"id": business_id})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_the_read_model_is_rebuilt_from_the_registrys_facts(api, vendor, business, infra,
                                                             system):
     product = list_product(api, vendor, business)

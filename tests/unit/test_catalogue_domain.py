@@ -76,6 +76,18 @@ def test_its_owner_and_curators_still_see_a_product_off_show(caller):
     domain.check_may_see(caller, _product(), _business("rejected"))
 
 
+@pytest.mark.parametrize("caller", [VENDOR, ORGANIZER, {"account_id": OWNER, "role": "admin"}])
+def test_the_owner_and_curators_read_a_business_whole_list(caller):
+    domain.check_may_list_all(caller, _business("rejected"))
+
+
+@pytest.mark.parametrize("caller", [STRANGER, {"account_id": str(uuid.uuid4()), "role": "buyer"}])
+def test_no_one_else_reads_a_business_whole_list(caller):
+    with pytest.raises(Forbidden) as refused:
+        domain.check_may_list_all(caller, _business())
+    assert refused.value.details == {"reason": "not_owner"}
+
+
 def test_changes_keep_only_what_differs():
     assert domain.changes(_product(), {"price_idr": 15000, "stock": 5}) == {"stock": 5}
     assert domain.changes(_product(), {"name": "Keripik Tempe Sanan"}) == {}

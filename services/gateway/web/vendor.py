@@ -53,7 +53,7 @@ PRODUCT_FIELDS = ("name", "description", "category", "price_idr", "stock", "unit
 @requires_login("vendor")
 def desk():
     businesses = my_businesses()
-    products = {business["id"]: len(products_of(business))
+    products = {business["id"]: len(products_of(business, hidden=False))
                 for business in businesses if business["status"] == "verified"}
     waiting = {}
     for _order, part in my_parts():
@@ -67,11 +67,17 @@ def my_businesses():
     return call("registry", "list_businesses", {"limit": LISTING_LIMIT})["items"]
 
 
-def products_of(business):
-    """Its products on show: the catalogue lists no hidden ones, and no RPC lists a vendor's
-    hidden products yet."""
-    return call_anonymous("marketplace", "list_products",
-                          {"business_id": business["id"], "limit": LISTING_LIMIT})["items"]
+def products_of(business, hidden=None):
+    """My business's products, newest first, the hidden ones with the organizer's reason
+    (``hidden``: only those, or only the others). None yet while the marketplace has not
+    heard of a business just registered."""
+    query = {"limit": LISTING_LIMIT} | ({} if hidden is None else {"hidden": hidden})
+    try:
+        return call("marketplace", "list_business_products", business["id"], query)["items"]
+    except DomainError as error:
+        if error.code != "not_found":
+            raise
+        return []
 
 
 def my_parts():
@@ -251,8 +257,7 @@ def _current_qris(business_id):
 @requires_login("vendor")
 def products():
     businesses = my_businesses()
-    shelves = [(business, products_of(business) if business["status"] == "verified" else [])
-               for business in businesses]
+    shelves = [(business, products_of(business)) for business in businesses]
     return render("toko/produk.html", shelves=shelves, photos_url=_photos_url, **_labels())
 
 

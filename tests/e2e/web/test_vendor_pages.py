@@ -167,6 +167,26 @@ def test_a_vendor_adds_a_product_and_changes_its_price_and_stock(
     looks_right(page, "toko-produk")
 
 
+def test_a_hidden_product_stays_on_the_vendors_shelf_with_the_organizers_reason(
+        logged_in_page, api, vendor, organizer):
+    business, [kept, hidden] = shop(api, vendor, organizer, {"name": "Kripik Apel Batu"},
+                                    {"name": "Jamu Sehat Sekali"})
+    reason = "Klaim khasiat obat tanpa izin BPOM."
+    assert api.post(f"/products/{hidden['id']}/hide", token=organizer["token"],
+                    json={"reason": reason}).status_code == 200
+    page = logged_in_page(vendor)
+
+    page.goto("/toko/produk")
+    shelf = page.locator(f"section[aria-labelledby='rak-{business['id']}']")
+    expect(shelf.locator(".card h3")).to_have_text(["Jamu Sehat Sekali", "Kripik Apel Batu"])
+    expect(shelf.locator(".card .status")).to_have_text(
+        [f"Disembunyikan organizer: {reason}"])
+    looks_right(page, "toko-produk-disembunyikan")
+
+    page.goto("/toko")
+    expect(page.get_by_text("Produk tampil: 1")).to_be_visible()
+
+
 def test_a_bad_qris_payload_is_named_beside_the_field(logged_in_page, api, vendor, organizer):
     business = verified_business(api, vendor, organizer)
     page = logged_in_page(vendor)
