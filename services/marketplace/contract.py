@@ -384,6 +384,12 @@ class OrderPartView(Schema):
     paid_at = fields.AwareDateTime(allow_none=True)
     payment_reference = fields.String(allow_none=True)
     items = fields.List(fields.Nested(OrderLineView))
+    moves = fields.List(fields.String(metadata={"enum": list(ORDER_STATUSES)}), metadata={
+        "description": "The statuses the caller may set on this part now "
+                       "(POST /orders/{id}/parts/{part_id}/status); empty when none"})
+    payment_recordable = fields.Boolean(metadata={
+        "description": "Whether the caller (its vendor) may record its payment now "
+                       "(POST /orders/{id}/parts/{part_id}/payment)"})
 
 
 class HistoryEntry(Schema):

@@ -290,10 +290,22 @@ def check_transition(part, to_status, actor):
         raise Conflict(f"Part {part['id']} is {current}: the {actor} cannot make it "
                        f"{to_status}.", details={"from_status": current,
                                                  "to_status": to_status})
-    if (to_status == "confirmed" and part["payment_method"] in PREPAID_METHODS
-            and part["paid_at"] is None):
+    if _awaits_payment(part, to_status):
         raise Conflict(f"Part {part['id']} is paid by {part['payment_method']}: record the "
                        "payment before confirming it.", details={"reason": "unpaid"})
+
+
+def _awaits_payment(part, to_status):
+    return (to_status == "confirmed" and part["payment_method"] in PREPAID_METHODS
+            and part["paid_at"] is None)
+
+
+def moves_now(part, actor):
+    """The statuses ``actor`` (BUYER, VENDOR or None) may set on the part now: exactly those
+    check_transition lets through, so a page offers no move that would be refused."""
+    return [to for (current, to), actors in TRANSITIONS.items()
+            if current == part["status"] and actor in actors
+            and not _awaits_payment(part, to)]
 
 
 def takes_stock_back(to_status):
@@ -314,15 +326,27 @@ def derived_status(statuses):
 def check_may_record_payment(part):
     """A prepaid part is paid while placed (before the vendor confirms it); cash on delivery
     once shipped. A part is paid once."""
+    refusal = _payment_refusal(part)
+    if refusal is not None:
+        raise refusal
+
+
+def payment_recordable(part, actor):
+    """Whether ``actor`` may record the part's payment now (only its vendor ever does)."""
+    return actor == VENDOR and _payment_refusal(part) is None
+
+
+def _payment_refusal(part):
     if part["paid_at"] is not None:
-        raise Conflict(f"Part {part['id']} is already paid.", details={"reason": "paid"})
+        return Conflict(f"Part {part['id']} is already paid.", details={"reason": "paid"})
     method, status = part["payment_method"], part["status"]
     if method in PREPAID_METHODS and status != "placed":
-        raise Conflict(f"Part {part['id']} is {status}: a {method} payment is recorded while "
-                       "it is placed, before confirming it.", details={"from_status": status})
+        return Conflict(f"Part {part['id']} is {status}: a {method} payment is recorded while "
+                        "it is placed, before confirming it.", details={"from_status": status})
     if method == "cod" and status not in COD_PAYABLE_STATUSES:
-        raise Conflict(f"Part {part['id']} is {status}: cash on delivery is recorded once it "
-                       "is shipped.", details={"from_status": status})
+        return Conflict(f"Part {part['id']} is {status}: cash on delivery is recorded once it "
+                        "is shipped.", details={"from_status": status})
+    return None
 
 
 def check_qris_payable(part, vendor_qris):

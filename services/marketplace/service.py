@@ -600,7 +600,14 @@ class MarketplaceService(laris.LarisService):
             "status": domain.derived_status([part["status"] for part in parts]),
             "total_idr": domain.order_total(parts),
             "items": [line for part in parts for line in lines_of[part["id"]]],
-            "parts": [part | {"items": lines_of[part["id"]]} for part in parts]}
+            "parts": [part_view(caller, order, part, lines_of[part["id"]]) for part in parts]}
+
+
+def part_view(caller, order, part, lines):
+    """The part with its lines and what the caller may do with it now."""
+    actor = domain.actor_for_part(caller, order, part)
+    return part | {"items": lines, "moves": domain.moves_now(part, actor),
+                   "payment_recordable": domain.payment_recordable(part, actor)}
 
 
 def checked_static_qris(payload):

@@ -169,6 +169,32 @@ def test_a_prepaid_part_is_paid_before_the_vendor_confirms_it(
             event["account_id"]) == (60_000, "qris", "QRIS-20261123-0042", vendor["id"])
 
 
+def _offered(api, who, order):
+    """What the order's view offers ``who`` on its one part: (moves, payment recordable)."""
+    [part] = api.get(f"/orders/{order['id']}", token=who["token"]).json()["parts"]
+    return part["moves"], part["payment_recordable"]
+
+
+def test_each_side_is_offered_exactly_the_moves_and_payment_it_may_make_now(
+        api, organizer, vendor, buyer):
+    business, [tempe] = shop(api, vendor, organizer, {})
+    assert record_qris(api, vendor, business).status_code == 200
+    order = place(api, buyer, (tempe, 1), payment_method="qris")
+
+    assert _offered(api, vendor, order) == (["cancelled"], True)  # confirmed once paid
+    assert _offered(api, buyer, order) == (["cancelled"], False)
+    assert pay(api, vendor, order).status_code == 200
+    assert _offered(api, vendor, order) == (["confirmed", "cancelled"], False)
+    assert move(api, vendor, order, "confirmed").status_code == 200
+    assert _offered(api, vendor, order) == (["shipped", "cancelled"], False)
+    assert _offered(api, buyer, order) == ([], False)
+    assert move(api, vendor, order, "shipped").status_code == 200
+    assert _offered(api, buyer, order) == (["received"], False)
+    assert _offered(api, vendor, order) == ([], False)
+    assert move(api, buyer, order, "received").status_code == 200
+    assert _offered(api, buyer, order) == _offered(api, vendor, order) == ([], False)
+
+
 def test_cash_on_delivery_is_recorded_once_shipped(api, organizer, vendor, buyer):
     _, [tempe] = shop(api, vendor, organizer, {})
     order = place(api, buyer, (tempe, 1), payment_method="cod")

@@ -98,6 +98,47 @@ def test_a_prepaid_part_is_confirmed_only_once_paid(method):
     domain.check_transition(_part(method="cod"), "confirmed", domain.VENDOR)
 
 
+def _allowed(part, status, actor):
+    try:
+        domain.check_transition(part, status, actor)
+        return True
+    except (Conflict, Forbidden):
+        return False
+
+
+@pytest.mark.parametrize("actor", [domain.BUYER, domain.VENDOR, domain.TIMER])
+@pytest.mark.parametrize("method, paid", [("cod", False), ("qris", False), ("qris", True),
+                                          ("transfer", False)])
+@pytest.mark.parametrize("current", STATUSES)
+def test_the_moves_offered_are_exactly_those_the_state_machine_allows(actor, method, paid,
+                                                                      current):
+    part = _part(current, method, paid)
+    assert domain.moves_now(part, actor) == [
+        status for status in STATUSES if _allowed(part, status, actor)]
+
+
+def test_the_moves_offered_in_words():
+    assert domain.moves_now(_part("placed", "cod"), domain.VENDOR) == ["confirmed", "cancelled"]
+    assert domain.moves_now(_part("placed", "qris"), domain.VENDOR) == ["cancelled"]
+    assert domain.moves_now(_part("shipped"), domain.BUYER) == ["received"]
+    assert domain.moves_now(_part("placed"), None) == []
+
+
+@pytest.mark.parametrize("method, paid", [("cod", False), ("qris", False), ("qris", True),
+                                          ("transfer", False), ("cod", True)])
+@pytest.mark.parametrize("current", STATUSES)
+def test_a_payment_is_offered_to_the_vendor_exactly_when_it_may_be_recorded(method, paid,
+                                                                             current):
+    part = _part(current, method, paid)
+    try:
+        domain.check_may_record_payment(part)
+        recordable = True
+    except Conflict:
+        recordable = False
+    assert domain.payment_recordable(part, domain.VENDOR) is recordable
+    assert domain.payment_recordable(part, domain.BUYER) is False
+
+
 def test_only_a_cancel_puts_stock_back():
     assert [s for s in STATUSES if domain.takes_stock_back(s)] == ["cancelled"]
 

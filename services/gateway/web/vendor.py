@@ -32,14 +32,11 @@ KIND = {"koperasi": N_("Koperasi"), "umkm": N_("UMKM")}
 COOPERATIVE_TYPE = {"simpan_pinjam": N_("Simpan pinjam"), "konsumen": N_("Konsumen"),
                     "produsen": N_("Produsen"), "pemasaran": N_("Pemasaran"),
                     "jasa": N_("Jasa"), "serba_usaha": N_("Serba usaha")}
-# Where a part can go next, by the vendor's hand (the marketplace decides; these are only
-# the buttons offered): placed → confirmed or cancelled, confirmed → shipped or cancelled.
-VENDOR_MOVES = {"placed": ("confirmed", "cancelled"), "confirmed": ("shipped", "cancelled")}
+# The buttons of the moves the marketplace offers on a part (its view's "moves").
 MOVE_BUTTON = {"confirmed": N_("Konfirmasi pesanan"), "shipped": N_("Tandai sudah dikirim"),
                "cancelled": N_("Batalkan bagian ini")}
 MOVE_DONE = {"confirmed": N_("Pesanan dikonfirmasi."), "shipped": N_("Pesanan ditandai dikirim."),
              "cancelled": N_("Pesanan dibatalkan.")}
-PREPAID = ("qris", "transfer")
 BUSINESS_FIELDS = ("name", "kind", "nib", "nik_koperasi", "cooperative_type", "sector",
                    "kecamatan", "address", "phone", "email")
 CONTACT_FIELDS = ("address", "phone", "email")
@@ -379,21 +376,7 @@ def _refused(order_id, error):
 
 def _order_page(order, error=None, status=200):
     return render("toko/pesanan_rinci.html", status=status, order=order, error=error,
-                  moves=_moves, payable=_payable, move_button=_move_button, **_labels())
-
-
-def _moves(part):
-    return VENDOR_MOVES.get(part["status"], ())
-
-
-def _payable(part):
-    """Whether the vendor may record the part's payment now: prepaid before confirming,
-    cash on delivery once shipped."""
-    if part["paid_at"]:
-        return False
-    if part["payment_method"] in PREPAID:
-        return part["status"] == "placed"
-    return part["status"] == "shipped"
+                  move_button=_move_button, **_labels())
 
 
 def _move_button(status):

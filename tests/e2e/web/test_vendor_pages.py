@@ -250,6 +250,22 @@ def test_a_vendor_ships_a_cod_order_records_its_cash_and_cancels_another_with_a_
     expect(page.get_by_text("Stok habis terjual di pasar.")).to_be_visible()
 
 
+def test_a_transfer_order_is_offered_confirming_only_once_its_payment_is_recorded(
+        logged_in_page, api, vendor, organizer, buyer):
+    _business, [product] = shop(api, vendor, organizer, {"name": "Apel Manalagi Poncokusumo"})
+    order = place(api, buyer, (product, 1), payment_method="transfer")
+    page = logged_in_page(vendor)
+
+    page.goto(f"/toko/pesanan/{order['id']}")
+    expect(page.get_by_role("button", name="Konfirmasi pesanan")).to_have_count(0)
+    expect(page.get_by_role("button", name="Batalkan bagian ini")).to_be_visible()
+    page.get_by_role("button", name="Tandai sudah dibayar").click()
+    expect(page.locator(".flash")).to_have_text("Pembayaran dicatat.")
+    expect(page.get_by_role("button", name="Tandai sudah dibayar")).to_have_count(0)
+    page.get_by_role("button", name="Konfirmasi pesanan").click()
+    expect(page.get_by_text("Pesanan dikonfirmasi.")).to_be_visible()
+
+
 def test_the_desk_speaks_english_when_asked(logged_in_page, api, vendor, organizer):
     business = verified_business(api, vendor, organizer)
     page = logged_in_page(vendor)
