@@ -183,7 +183,7 @@ class CatalogueIndex:
     def hold_matches(self, words, product_ids, relevance):
         """Every product on show that ``words`` match, with its relevance in millionths, as
         the marketplace found them. A product the index does not hold yet is left out: its
-        refresh (a fact named it) brings its relevance to every held words."""
+        refresh brings its relevance to every held words. Returns the ids left out."""
         with self._lock:
             positions = np.array([self._position.get(product_id, -1)
                                   for product_id in product_ids], dtype=np.int64)
@@ -196,6 +196,8 @@ class CatalogueIndex:
             self._match_entries += len(positions)
             while self._match_entries > self.max_match_entries and len(self._matches) > 1:
                 self._drop_matches(next(iter(self._matches)))
+            return [product_id for product_id, held in zip(product_ids, known.tolist(), strict=True)
+                    if not held]
 
     def held_matches(self):
         """[(words, product ids, relevance)] of every words held, used longest ago first:

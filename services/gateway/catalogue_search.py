@@ -19,10 +19,13 @@ refresher thread asks the marketplace for their current pages and relevance to e
 words (``marketplace.search_refresh``) within milliseconds. While anything is pending, the
 index's answers are not kept in the answers cache; once a fact has waited longer than
 ``PENDING_GRACE_SECONDS`` (the marketplace is slow or down), searches go to the marketplace
-until the refresh lands. A fact the index cannot place (a business changed, an unreadable
+until the refresh lands. Words whose fetched matches name a product the index lacks (listed
+a moment ago, its fact still on its way) are answered by the marketplace that once, and the
+product refreshed at once. A fact the index cannot place (a business changed, an unreadable
 fact) or a listener that stopped consuming drops the index until the next preload rebuilds it.
 """
 import collections
+import itertools
 import logging
 import threading
 import time
@@ -269,7 +272,9 @@ class SearchKeeper:
 
     def _fetch(self, index, words):
         """The marketplace's matches of ``words``, held in ``index``; one request asks, those
-        asking the same words meanwhile wait for it. True when held."""
+        asking the same words meanwhile wait for it. True when held, False when not, or when
+        they named products the index has not heard of yet (listed a moment ago: the
+        marketplace answers this request, and those products are refreshed at once)."""
         with self._lock:
             fetching = self._fetching.get(words)
             asking = fetching is None
@@ -294,7 +299,8 @@ class SearchKeeper:
 
     def _hold(self, index, words, matches, refreshes_before):
         """Hold the fetched matches; products refreshed while they were fetched may have
-        changed since the marketplace matched them, so they are refreshed again."""
+        changed since the marketplace matched them, and those it matched that the index
+        lacks are newer than it: both are refreshed. True when none was lacking."""
         now = self._clock()
         with self._lock:
             if self._index is not index or matches["words"] != words:
@@ -302,14 +308,13 @@ class SearchKeeper:
             since = [ids for number, ids in self._refreshed if number > refreshes_before]
             if self._refreshes - refreshes_before > len(since):
                 return False  # too many refreshes meanwhile to tell which products changed
-            index.hold_matches(words, matches["ids"], matches["relevance"])
+            lacking = index.hold_matches(words, matches["ids"], matches["relevance"])
             self._stamps += 1
-            for ids in since:
-                for product_id in ids:
-                    self._pending.setdefault(product_id, Pending(now, self._stamps))
-        if since:
+            for product_id in itertools.chain(lacking, *since):
+                self._pending.setdefault(product_id, Pending(now, self._stamps))
+        if since or lacking:
             self.wake.set()
-        return True
+        return not lacking
 
     def _body(self, bodies, next_cursor, facets):
         """The contract's ProductPage as the route writes it (its fields in order)."""

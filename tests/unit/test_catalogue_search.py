@@ -167,3 +167,15 @@ def test_a_business_fact_refreshes_all_its_products_once_the_marketplace_applied
     assert keeper.refresh_once()
     found, keepable = ids_found(keeper)
     assert keepable and found == set(marketplace.pages) and len(found) < len(pages)
+
+
+def test_words_matching_a_product_the_index_lacks_are_answered_by_the_marketplace_once():
+    keeper, marketplace, _, pages = keeper_of()
+    newest = next(page for page in pages if page["id"] in marketplace.relevance)
+    built(keeper, [page for page in pages if page is not newest])  # its fact still on its way
+    assert keeper.answer({"q": "keripik", "limit": "100"}) is None
+    assert marketplace.calls == ["search_matches"]
+    assert keeper.refresh_once()
+    found, keepable = ids_found(keeper, q="keripik")
+    assert found == set(marketplace.relevance) and keepable
+    assert marketplace.calls == ["search_matches", "search_refresh"]
