@@ -176,6 +176,17 @@ class CatalogueIndex:
             found = (self._columns["business"][:count] == code) & self._columns["alive"][:count]
             return self._columns["ids"][:count][found].tolist()
 
+    def lacking(self, product_ids):
+        """Those of ``product_ids`` (on show, the marketplace says) the index does not hold
+        as on show: it has not heard of them yet, or not that they are back."""
+        with self._lock:
+            return [product_id for product_id in product_ids
+                    if not self._held_on_show(product_id)]
+
+    def _held_on_show(self, product_id):
+        position = self._position.get(product_id)
+        return position is not None and bool(self._columns["alive"][position])
+
     def words_held(self):
         with self._lock:
             return list(self._matches)
@@ -183,7 +194,7 @@ class CatalogueIndex:
     def hold_matches(self, words, product_ids, relevance):
         """Every product on show that ``words`` match, with its relevance in millionths, as
         the marketplace found them. A product the index does not hold yet is left out: its
-        refresh brings its relevance to every held words. Returns the ids left out."""
+        refresh brings its relevance to every held words."""
         with self._lock:
             positions = np.array([self._position.get(product_id, -1)
                                   for product_id in product_ids], dtype=np.int64)
@@ -196,8 +207,6 @@ class CatalogueIndex:
             self._match_entries += len(positions)
             while self._match_entries > self.max_match_entries and len(self._matches) > 1:
                 self._drop_matches(next(iter(self._matches)))
-            return [product_id for product_id, held in zip(product_ids, known.tolist(), strict=True)
-                    if not held]
 
     def held_matches(self):
         """[(words, product ids, relevance)] of every words held, used longest ago first:

@@ -20,8 +20,8 @@ words (``marketplace.search_refresh``) within milliseconds. While anything is pe
 index's answers are not kept in the answers cache; once a fact has waited longer than
 ``PENDING_GRACE_SECONDS`` (the marketplace is slow or down), searches go to the marketplace
 until the refresh lands. Words whose fetched matches name a product the index lacks (listed
-a moment ago, its fact still on its way) are answered by the marketplace that once, and the
-product refreshed at once. A fact the index cannot place (a business changed, an unreadable
+a moment ago, its fact still on its way) are answered by the marketplace until the product,
+refreshed at once, is in the index. A fact the index cannot place (a business changed, an unreadable
 fact) or a listener that stopped consuming drops the index until the next preload rebuilds it.
 """
 import collections
@@ -272,9 +272,9 @@ class SearchKeeper:
 
     def _fetch(self, index, words):
         """The marketplace's matches of ``words``, held in ``index``; one request asks, those
-        asking the same words meanwhile wait for it. True when held, False when not, or when
-        they named products the index has not heard of yet (listed a moment ago: the
-        marketplace answers this request, and those products are refreshed at once)."""
+        asking the same words meanwhile wait for it. True when held; False when not, as when
+        they name products the index has not heard of yet (listed a moment ago: the
+        marketplace answers until those products are refreshed, at once)."""
         with self._lock:
             fetching = self._fetching.get(words)
             asking = fetching is None
@@ -300,7 +300,8 @@ class SearchKeeper:
     def _hold(self, index, words, matches, refreshes_before):
         """Hold the fetched matches; products refreshed while they were fetched may have
         changed since the marketplace matched them, and those it matched that the index
-        lacks are newer than it: both are refreshed. True when none was lacking."""
+        lacks are newer than it: both are refreshed. The matches are held only when the
+        index lacks none of them (True), so no answer leaves out a product known to match."""
         now = self._clock()
         with self._lock:
             if self._index is not index or matches["words"] != words:
@@ -308,7 +309,9 @@ class SearchKeeper:
             since = [ids for number, ids in self._refreshed if number > refreshes_before]
             if self._refreshes - refreshes_before > len(since):
                 return False  # too many refreshes meanwhile to tell which products changed
-            lacking = index.hold_matches(words, matches["ids"], matches["relevance"])
+            lacking = index.lacking(matches["ids"])
+            if not lacking:  # else asked again once they are refreshed
+                index.hold_matches(words, matches["ids"], matches["relevance"])
             self._stamps += 1
             for product_id in itertools.chain(lacking, *since):
                 self._pending.setdefault(product_id, Pending(now, self._stamps))

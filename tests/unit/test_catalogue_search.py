@@ -169,13 +169,29 @@ def test_a_business_fact_refreshes_all_its_products_once_the_marketplace_applied
     assert keepable and found == set(marketplace.pages) and len(found) < len(pages)
 
 
-def test_words_matching_a_product_the_index_lacks_are_answered_by_the_marketplace_once():
+def test_words_matching_a_product_the_index_lacks_are_the_marketplaces_until_it_is_refreshed():
     keeper, marketplace, _, pages = keeper_of()
     newest = next(page for page in pages if page["id"] in marketplace.relevance)
     built(keeper, [page for page in pages if page is not newest])  # its fact still on its way
     assert keeper.answer({"q": "keripik", "limit": "100"}) is None
-    assert marketplace.calls == ["search_matches"]
+    assert keeper.answer({"q": "keripik", "limit": "50"}) is None
+    assert marketplace.calls == ["search_matches", "search_matches"]
     assert keeper.refresh_once()
     found, keepable = ids_found(keeper, q="keripik")
     assert found == set(marketplace.relevance) and keepable
-    assert marketplace.calls == ["search_matches", "search_refresh"]
+    assert marketplace.calls == ["search_matches", "search_matches", "search_refresh",
+                                 "search_matches"]
+
+
+def test_words_matching_a_product_the_index_holds_as_removed_wait_for_its_refresh_too():
+    keeper, marketplace, _, pages = keeper_of()
+    built(keeper, pages)
+    back = next(page for page in pages if page["id"] in marketplace.relevance)
+    hidden = marketplace.pages.pop(back["id"])
+    keeper.named([back["id"]])
+    assert keeper.refresh_once()  # the index hears it is hidden
+    marketplace.pages[back["id"]] = hidden  # shown again, its fact still on its way
+    assert keeper.answer({"q": "keripik", "limit": "100"}) is None
+    assert keeper.refresh_once()
+    found, _ = ids_found(keeper, q="keripik")
+    assert back["id"] in found
