@@ -42,6 +42,7 @@ from prometheus_client import Counter
 from backbone import config
 from backbone.fields import parse_id
 from services.gateway import catalogue_search
+from services.gateway.catalogue_search import ALL_PRODUCTS
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,6 @@ SEARCH_SHARE = 0.25
 PRELOAD_MIN_INTERVAL_SECONDS = 30.0
 PRELOAD_RETRY_SECONDS = 1.0
 
-ALL_PRODUCTS = "all"
 
 LOOKUPS = Counter("laris_catalogue_cache_lookups_total",
                   "Catalogue answers by where they came from: hit (memory), miss (the "
@@ -176,7 +176,7 @@ class CatalogueCache:
         self._clock = clock
         self._answers = collections.OrderedDict()
         self._bytes = 0
-        self._searches = collections.OrderedDict()  # the searches among the answers, LRU first
+        self._searches = collections.OrderedDict()  # key -> bytes of the searches kept, LRU first
         self._search_bytes = 0
         self._lock = threading.Lock()
         self._generation = 0
@@ -231,7 +231,7 @@ class CatalogueCache:
             self._answers[key] = answer
             self._bytes += len(body)
             if product_id is None:
-                self._searches[key] = None
+                self._searches[key] = len(body)
                 self._search_bytes += len(body)
                 while self._search_bytes > SEARCH_SHARE * self.max_bytes:
                     self._drop(next(iter(self._searches)))
@@ -272,10 +272,8 @@ class CatalogueCache:
         return self._changed_at.get(answer.product_id, self._floor) <= answer.generation
 
     def _drop(self, key):
-        size = len(self._answers.pop(key).body)
-        self._bytes -= size
-        if self._searches.pop(key, False) is None:
-            self._search_bytes -= size
+        self._bytes -= len(self._answers.pop(key).body)
+        self._search_bytes -= self._searches.pop(key, 0)
 
     # --- facts -----------------------------------------------------------------------------
 
@@ -596,6 +594,6 @@ def from_config(app):
             return app.json.dumps(value, separators=(",", ":")).encode()
         cache.search = catalogue_search.SearchKeeper(
             call=lambda *args: app.extensions["rpc"].call(*args),
-            encode=compact_json, dumps=compact_json,
+            dumps=compact_json,
             max_match_bytes=int(config.env_float("LARIS_CATALOGUE_INDEX_MB") * 1024 * 1024))
     return cache

@@ -40,7 +40,7 @@ from services.marketplace import contract
 
 log = logging.getLogger(__name__)
 
-ALL_PRODUCTS = "all"  # catalogue_cache.ALL_PRODUCTS: a fact that may have changed anything
+ALL_PRODUCTS = "all"  # what a fact named when it may have changed any product
 PENDING_GRACE_SECONDS = 0.5
 REFRESH_BATCH = 500
 BUSINESS_BATCH = 100
@@ -70,12 +70,11 @@ class Pending:
 
 
 class SearchKeeper:
-    def __init__(self, call, encode, dumps, max_match_bytes, clock=time.monotonic):
-        """``call(service, method, *args)``: an RPC. ``encode(page)``: a product page's JSON
-        bytes as the route writes them; ``dumps(value)``: any value's. ``max_match_bytes``:
+    def __init__(self, call, dumps, max_match_bytes, clock=time.monotonic):
+        """``call(service, method, *args)``: an RPC. ``dumps(value)``: a value's JSON bytes as
+        the routes write them (a product's page, a page of results). ``max_match_bytes``:
         memory for the words' matches."""
         self._call = call
-        self._encode = encode
         self._dumps = dumps
         self._max_match_entries = max_match_bytes // MATCH_ENTRY_BYTES
         self._clock = clock
@@ -145,7 +144,7 @@ class SearchKeeper:
         periodic preload must not make every worker ask them all again); products that facts
         named while it built, and those refreshed in the old index meanwhile, are refreshed
         again in the new one."""
-        index = CatalogueIndex(self._encode, self._max_match_entries)
+        index = CatalogueIndex(self._dumps, self._max_match_entries)
         for page in pages:
             index.put(page)
         with self._lock:

@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from backbone import pagination
-
 from backbone.contracts import KECAMATAN, ORDER_STATUSES, PAYMENT_METHODS
 from backbone.fields import Id, Text
 from backbone.pagination import PageQuery

@@ -29,8 +29,16 @@ def check_may_list(caller, business):
                        "business sells in the catalogue.", details={"reason": "not_verified"})
 
 
+def _owns(caller, business):
+    return business is not None and str(business["owner_account_id"]) == caller["account_id"]
+
+
+def _owns_or_curates(caller, business):
+    return caller["role"] in CURATOR_ROLES or _owns(caller, business)
+
+
 def check_owner(caller, business):
-    if str(business["owner_account_id"]) != caller["account_id"]:
+    if not _owns(caller, business):
         raise Forbidden("Only the business's owner may do this with its products.",
                         details={"reason": "not_owner"})
 
@@ -43,9 +51,7 @@ def check_curator(caller):
 def check_may_list_all(caller, business):
     """A business's whole list of products, hidden ones and their reasons with them, is its
     owner's and the curators' to read."""
-    if caller["role"] in CURATOR_ROLES:
-        return
-    if str(business["owner_account_id"]) != caller["account_id"]:
+    if not _owns_or_curates(caller, business):
         raise Forbidden("Only the business's owner and organizers see all its products.",
                         details={"reason": "not_owner"})
 
@@ -58,10 +64,7 @@ def on_show(product, business):
 
 def check_may_see(caller, product, business):
     """A product off show is as unknown as a missing one, except to its owner and curators."""
-    if on_show(product, business):
-        return
-    if caller is not None and (caller["role"] in CURATOR_ROLES or (
-            business is not None and str(business["owner_account_id"]) == caller["account_id"])):
+    if on_show(product, business) or (caller is not None and _owns_or_curates(caller, business)):
         return
     raise NotFound("No such product.")
 
@@ -155,7 +158,7 @@ def check_buyer(caller):
 
 
 def check_business_owner(caller, business):
-    if str(business["owner_account_id"]) != caller["account_id"]:
+    if not _owns(caller, business):
         raise Forbidden("Only the business's owner records or reads its QRIS.",
                         details={"reason": "not_owner"})
 

@@ -156,11 +156,8 @@ class MarketplaceService(laris.LarisService):
                 tx, [str(i) for i in request["product_ids"]],
                 [str(i) for i in request["business_ids"]])
             ids = [str(row["id"]) for row in rows]
-            matches = (store.relevance_to(tx, ids, request["words"])
-                       if request["words"] and ids else [])
-        relevance = {}
-        for match in matches:
-            relevance.setdefault(str(match["id"]), {})[match["words"]] = match["relevance"]
+            relevance = (store.relevance_to(tx, ids, request["words"])
+                         if request["words"] and ids else {})
         return {"pages": contract.Product(many=True).dump(
                     [domain.product_view(row) for row in rows]),
                 "relevance": relevance}

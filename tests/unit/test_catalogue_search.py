@@ -45,7 +45,7 @@ def keeper_of(seed=1):
     _, _, pages, relevance = catalogue(seed)
     marketplace, clock = Marketplace(pages, relevance), Clock()
     dumps = lambda value: json.dumps(value, separators=(",", ":")).encode()  # noqa: E731
-    keeper = SearchKeeper(marketplace, dumps, dumps, max_match_bytes=1 << 20, clock=clock)
+    keeper = SearchKeeper(marketplace, dumps, max_match_bytes=1 << 20, clock=clock)
     return keeper, marketplace, clock, pages
 
 

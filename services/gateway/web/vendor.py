@@ -66,7 +66,7 @@ def my_businesses():
 
 def products_of(business, hidden=None):
     """My business's products, newest first, the hidden ones with the organizer's reason
-    (``hidden``: only those, or only the others). None yet while the marketplace has not
+    (``hidden``: only those, or only the others). Empty while the marketplace has not yet
     heard of a business just registered."""
     query = {"limit": LISTING_LIMIT} | ({} if hidden is None else {"hidden": hidden})
     try:
