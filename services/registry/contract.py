@@ -181,9 +181,14 @@ class VerificationResult(Schema):
     version = fields.Integer()
 
 
+# Whitespace as the registry strips it (Python's str.isspace, which its regexes' \s follows),
+# spelled out: the document's patterns are read as ECMAScript regexes, whose \s lacks
+# \x1c-\x1f and \x85 (and adds \ufeff), so with a bare \s the two would disagree.
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
 # At least one character that is neither a space nor a separator: the registry stores numbers
 # without them, so a number of spaces and hyphens alone would be empty.
-CERTIFICATION_NUMBER_PRESENT = r"^[^\x00]*[^\s\x00-][^\x00]*$"
+CERTIFICATION_NUMBER_PRESENT = rf"^[^\x00]*[^{WHITESPACE}\x00-][^\x00]*$"
 
 
 class CertificationCreate(Schema):
@@ -196,7 +201,7 @@ class CertificationCreate(Schema):
 # What a certificate number looks like per kind, as the owner may type it (any case, spaces or
 # hyphens between the characters); the registry stores it normalised. A property test checks
 # these against the rules file's formats.
-_SEP = r"[\s-]*"
+_SEP = rf"[{WHITESPACE}-]*"
 CERTIFICATION_NUMBER_PATTERNS = {
     "halal": rf"^{_SEP}[Ii]{_SEP}[Dd](?:{_SEP}[0-9]){{14,}}{_SEP}$",
     "pirt": rf"^{_SEP}(?:[0-9]{_SEP}){{15,}}$",
@@ -207,7 +212,7 @@ CERTIFICATION_NUMBER_PATTERNS = {
     "iso": rf"^[^\x00]*(?:9{_SEP}0{_SEP}0{_SEP}1|2{_SEP}2{_SEP}0{_SEP}0{_SEP}0)[^\x00]*$",
 }
 # Free-format numbers (SNI, ISO 9001, ...): anything with a visible character.
-FREE_NUMBER_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+FREE_NUMBER_PATTERN = rf"^[^\x00]*[^{WHITESPACE}\x00][^\x00]*$"
 
 
 def _certification_variant(kind):
